@@ -1,0 +1,192 @@
+"""Configuration: read once, at start, from TOML into frozen dataclasses.
+
+``load_config(None)`` gives the embedded default (console front end, ./data, ./seeds), so the bot
+runs with no file and no token. Secrets are never in the file: the file names the environment
+variable that holds them, and ``Config.telegram_token()`` reads it when asked, never at import.
+Relative paths in a file are taken relative to that file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SUMMARY_METHODS = ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl")
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the file and the key and says what to do."""
+
+
+@dataclass(frozen=True)
+class SummaryConfig:
+    sentences: int = 3
+    comments: int = 3
+    method: str = "lexrank"
+
+
+@dataclass(frozen=True)
+class DigestDefaults:
+    """Defaults for /subscribe when the user gives no time, zone or frequency."""
+
+    time: str = "08:00"
+    timezone: str = "Europe/London"
+    frequency: str = "daily"
+    weekday: str = "mon"
+    posts: int = 3
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token_env: str = "DIGESTBOT_TELEGRAM_TOKEN"
+    base_url: str = ""
+    mode: str = "polling"
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_url: str = ""
+    webhook_secret_env: str = "DIGESTBOT_WEBHOOK_SECRET"
+    admins: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus_dir: Path = Path("seeds")
+    data_dir: Path = Path("data")
+    frontend: str = "auto"
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    digest: DigestDefaults = field(default_factory=DigestDefaults)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    console_admins: tuple[str, ...] = ("console",)
+    source: str = "<embedded default>"
+
+    def telegram_token(self, environ: dict[str, str] | None = None) -> str | None:
+        """The bot token from the environment variable named in the config, or None."""
+        env = os.environ if environ is None else environ
+        return env.get(self.telegram.token_env) or None
+
+
+T = TypeVar("T")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read a TOML file into a Config; None gives the embedded default. Raises ConfigError."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _from_toml(raw, path)
+
+
+def _from_toml(raw: dict[str, Any], path: Path) -> Config:
+    where = str(path)
+    known = {"corpus", "data", "bot", "summary", "digest", "telegram", "console"}
+    _reject_unknown(raw, known, where, "")
+    base = path.parent
+    corpus = _section(raw, "corpus", where, {"folder"})
+    data = _section(raw, "data", where, {"folder"})
+    botsec = _section(raw, "bot", where, {"frontend"})
+    console = _section(raw, "console", where, {"admins"})
+    config = Config(
+        corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
+        data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
+        frontend=_choice(botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"),
+        summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
+        digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
+        telegram=_dataclass(TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"),
+        console_admins=tuple(_list_of(console.get("admins", ["console"]), str, where, "console.admins")),
+        source=where,
+    )
+    _validate(config, where)
+    return config
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], where: str, prefix: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown key '{prefix}{key}' (known: {', '.join(sorted(known))})"
+            )
+
+
+def _section(raw: dict[str, Any], name: str, where: str, known: set[str] | None) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: '{name}' must be a table ([{name}])")
+    if known is not None:
+        _reject_unknown(value, known, where, f"{name}.")
+    return value
+
+
+def _path(base: Path, value: Any, where: str, key: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: '{key}' must be a non-empty string (a folder path)")
+    folder = Path(value).expanduser()
+    return folder if folder.is_absolute() else base / folder
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str, key: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{where}: '{key}' is {value!r}; expected one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _list_of(value: Any, kind: type[T], where: str, key: str) -> list[T]:
+    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of {kind.__name__} values")
+    return list(value)
+
+
+def _dataclass(cls: type[T], table: dict[str, Any], where: str, name: str) -> T:
+    names = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    _reject_unknown(table, set(names), where, f"{name}.")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        default = getattr(cls(), key)
+        if isinstance(default, tuple):
+            values[key] = tuple(_list_of(value, int, where, f"{name}.{key}"))
+        elif isinstance(default, bool) or not isinstance(value, type(default)):
+            raise ConfigError(
+                f"{where}: '{name}.{key}' must be {type(default).__name__}, got {value!r}"
+            )
+        else:
+            values[key] = value
+    return cls(**values)
+
+
+def _validate(config: Config, where: str) -> None:
+    s, d, t = config.summary, config.digest, config.telegram
+    _choice(s.method, SUMMARY_METHODS, where, "summary.method")
+    for key, value, low, high in (
+        ("summary.sentences", s.sentences, 1, 50),
+        ("summary.comments", s.comments, 0, 50),
+        ("digest.posts", d.posts, 1, 20),
+        ("telegram.webhook_port", t.webhook_port, 1, 65535),
+    ):
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
+    if not _TIME_RE.match(d.time):
+        raise ConfigError(f"{where}: 'digest.time' is {d.time!r}; expected HH:MM, e.g. '08:00'")
+    try:
+        ZoneInfo(d.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: 'digest.timezone' is {d.timezone!r}; expected an IANA zone like 'Europe/London'"
+        ) from None
+    _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
+    _choice(d.weekday, ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), where, "digest.weekday")
+    _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
+    if t.mode == "webhook" and not t.webhook_url:
+        raise ConfigError(f"{where}: 'telegram.webhook_url' is required when telegram.mode = 'webhook'")

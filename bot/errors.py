@@ -1,0 +1,11 @@
+"""The domain errors that the edges (CLI, chat front ends) show to users as they are."""
+
+from __future__ import annotations
+
+
+class UsageError(ValueError):
+    """A user gave a bad argument; the message says what is expected (one line)."""
+
+
+class NotFound(UsageError):
+    """A post id, chat or similar that does not exist."""

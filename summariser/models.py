@@ -1,0 +1,132 @@
+"""Frozen value types shared by the whole text core.
+
+A :class:`Post` is one blog post with its comment thread, as read from one seed file. Comments
+form a tree: top-level comments have refs ``"1"``, ``"2"``...; replies have refs like ``"5.1"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment (or reply) of a post's thread."""
+
+    ref: str
+    text: str
+    author: str | None = None
+    posted_at: datetime | None = None
+    replies: tuple[Comment, ...] = ()
+    line: int = 0
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p]
+
+    @property
+    def depth(self) -> int:
+        return self.ref.count(".")
+
+    def walk(self) -> Iterator[Comment]:
+        """This comment, then its replies (depth first)."""
+        yield self
+        for reply in self.replies:
+            yield from reply.walk()
+
+    def thread_size(self) -> int:
+        """Number of comments in this sub-thread, this one excluded."""
+        return sum(1 for _ in self.walk()) - 1
+
+
+@dataclass(frozen=True)
+class Post:
+    """One blog post: date, title, body paragraphs and the comment tree."""
+
+    id: str
+    date: date
+    title: str
+    body: tuple[str, ...]
+    comments: tuple[Comment, ...] = ()
+    declared_comments: int | None = None
+    source: str | None = field(default=None, compare=False)
+
+    def walk_comments(self) -> Iterator[Comment]:
+        for comment in self.comments:
+            yield from comment.walk()
+
+    def comment(self, ref: str) -> Comment | None:
+        return next((c for c in self.walk_comments() if c.ref == ref), None)
+
+    @property
+    def top_level_count(self) -> int:
+        return len(self.comments)
+
+    @property
+    def reply_count(self) -> int:
+        return sum(c.thread_size() for c in self.comments)
+
+    @property
+    def comment_count(self) -> int:
+        return self.top_level_count + self.reply_count
+
+    @property
+    def body_text(self) -> str:
+        return "\n\n".join(self.body)
+
+    def content_hash(self) -> str:
+        """A stable hash of everything a summary depends on (not the source path)."""
+        digest = hashlib.sha256()
+        for part in (self.id, self.date.isoformat(), self.title, self.body_text):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        for comment in self.walk_comments():
+            for part in (comment.ref, comment.author or "", comment.text):
+                digest.update(part.encode("utf-8"))
+                digest.update(b"\x00")
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence (or a few) quoted verbatim from a comment, with where it came from."""
+
+    ref: str
+    author: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A post condensed: body sentences in source order, then the top comments' best sentences."""
+
+    post_id: str
+    title: str
+    date: date
+    body: tuple[str, ...]
+    comments: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One passage that matched a query: a body sentence or a comment sentence."""
+
+    where: str  # "body" | "comment" | "title"
+    ref: str | None
+    author: str | None
+    text: str
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A post that answers a query, with its best matching passages."""
+
+    post_id: str
+    title: str
+    date: date
+    score: float
+    matches: tuple[Match, ...]
