@@ -102,11 +102,17 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     config = Config(
         corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
         data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
-        frontend=_choice(botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"),
+        frontend=_choice(
+            botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"
+        ),
         summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
         digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
-        telegram=_dataclass(TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"),
-        console_admins=tuple(_list_of(console.get("admins", ["console"]), str, where, "console.admins")),
+        telegram=_dataclass(
+            TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"
+        ),
+        console_admins=tuple(
+            _list_of(console.get("admins", ["console"]), str, where, "console.admins")
+        ),
         source=where,
     )
     _validate(config, where)
@@ -183,10 +189,13 @@ def _validate(config: Config, where: str) -> None:
         ZoneInfo(d.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{where}: 'digest.timezone' is {d.timezone!r}; expected an IANA zone like 'Europe/London'"
+            f"{where}: 'digest.timezone' is {d.timezone!r}; "
+            "expected an IANA zone like 'Europe/London'"
         ) from None
     _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
     _choice(d.weekday, ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), where, "digest.weekday")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
     if t.mode == "webhook" and not t.webhook_url:
-        raise ConfigError(f"{where}: 'telegram.webhook_url' is required when telegram.mode = 'webhook'")
+        raise ConfigError(
+            f"{where}: 'telegram.webhook_url' is required when telegram.mode = 'webhook'"
+        )

@@ -50,5 +50,7 @@ def resolve_post(posts: Mapping[str, Post], given: str) -> Post:
         return candidates[0]
     shown = key if len(key) <= 40 else key[:39] + "…"
     if len(candidates) > 1:
-        raise NotFound(f"post id '{shown}' is ambiguous: " + ", ".join(sorted(p.id for p in candidates)))
+        raise NotFound(
+            f"post id '{shown}' is ambiguous: " + ", ".join(sorted(p.id for p in candidates))
+        )
     raise NotFound(f"unknown post id '{shown}' (list them with: digestbot corpus)")

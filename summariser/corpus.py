@@ -3,13 +3,13 @@
 The format, as exported from the blog::
 
     Tuesday, 14 June 2016          <- date line (weekday and comma optional)
-                                   
+
     Title of the post              <- first non-blank line after the date
-                                   
+
     Body paragraphs...             <- until the comments begin
-                                   
+
     39 comments:                   <- optional declared count
-                                   
+
       1. First comment text        <- top-level comment: indent 2, "N. "
         continuation paragraph     <- indent 4
         ReplyDelete                <- markers, dropped
@@ -154,7 +154,10 @@ def parse_file(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> Post:
         size = path.stat().st_size
         if size > max_bytes:
             raise CorpusError(
-                path, None, f"file is {size / 1e6:.1f} MB; seed files over {max_bytes / 1e6:.1f} MB are refused"
+                path,
+                None,
+                f"file is {size / 1e6:.1f} MB; "
+                f"seed files over {max_bytes / 1e6:.1f} MB are refused",
             )
         data = path.read_bytes()
     except OSError as exc:

@@ -47,9 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--corpus", metavar="DIR", help="folder of seed .txt files (overrides [corpus] folder)"
     )
     parser.add_argument(
-        "--data", metavar="DIR", help="data folder for store, cache, index (overrides [data] folder)"
+        "--data",
+        metavar="DIR",
+        help="data folder for store, cache, index (overrides [data] folder)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in MODULES:

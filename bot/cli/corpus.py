@@ -24,9 +24,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("summarise", aliases=["summarize"], help="summarise a post and its top comments")
+    p = sub.add_parser(
+        "summarise", aliases=["summarize"], help="summarise a post and its top comments"
+    )
     p.add_argument("id", metavar="ID", help="post id (file stem), its number ('000') or a prefix")
-    p.add_argument("--sentences", type=_count(1, 50), metavar="N", help="body sentences (default 3)")
+    p.add_argument(
+        "--sentences", type=_count(1, 50), metavar="N", help="body sentences (default 3)"
+    )
     p.add_argument("--comments", type=_count(0, 50), metavar="K", help="top comments (default 3)")
     p.add_argument("--method", choices=SUMMARY_METHODS, help="ranking algorithm (default lexrank)")
     p.add_argument("--json", action="store_true", help="print JSON")

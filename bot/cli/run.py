@@ -58,7 +58,9 @@ def answer(posts: dict[str, Any], config: Config, words: list[str]) -> str:
         if len(rest) != 1:
             raise UsageError("usage: summarise ID  (e.g. summarise 000)")
         post = resolve_post(posts, rest[0])
-        s = summarise_post(post, sentences=config.summary.sentences, comments=config.summary.comments)
+        s = summarise_post(
+            post, sentences=config.summary.sentences, comments=config.summary.comments
+        )
         lines = [f"{s.title} ({s.date:%d %B %Y})", *(f"  {x}" for x in s.body)]
         lines += [f"  [{q.ref}] {q.author or 'Anonymous'}: {q.text}" for q in s.comments]
         return "\n".join(lines)
