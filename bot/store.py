@@ -1,0 +1,508 @@
+"""The TinyDB store: subscribers, digest runs and deliveries, one writer per data folder.
+
+Layout under ``DATA/store/`` (schema version 2)::
+
+    meta.json                 {"meta": {"1": {"schema": 2, "shards": 64}}}
+    subscribers/NN.json       the subscribers whose chat key hashes to shard NN
+    deliveries/NN.json        their deliveries (one per chat and slot) and archived history
+    runs.json                 one record per scheduler run that had work
+
+Every file is written with :class:`~bot.storage.AtomicJSONStorage` (temp file, fsync, replace),
+and sharding keeps each write small: at 10,000 subscribers a delivery rewrites one file of about
+160 chats. Old final deliveries are folded into one ``archived`` record per chat by
+:meth:`Store.compact`. The store is read once at open into in-memory indexes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tinydb import TinyDB
+
+from .config import DigestDefaults
+from .lock import DataDirLock
+from .storage import AtomicJSONStorage, StoreCorrupt, StoreError, load_json_file
+from .store_records import (
+    CLAIMING,
+    Delivery,
+    Run,
+    StoreStats,
+    Subscriber,
+    chat_key,
+    check_changes,
+    delivery_from_doc,
+    run_from_doc,
+    subscriber_from_doc,
+)
+
+SCHEMA_VERSION = 2
+SHARDS = 64
+LEGACY_FILE = "digestbot.json"  # schema 1: one TinyDB file for everything
+
+History = dict[str, frozenset[str]]
+
+
+def shard_of(key: str, shards: int = SHARDS) -> int:
+    return zlib.crc32(key.encode("utf-8")) % shards
+
+
+class _Shard:
+    """One subscribers file and one deliveries file, with their in-memory indexes."""
+
+    def __init__(self, root: Path, number: int, readonly: bool) -> None:
+        name = f"{number:02d}.json"
+        self.sub_path = root / "subscribers" / name
+        self.del_path = root / "deliveries" / name
+        self.subs_db = TinyDB(self.sub_path, storage=AtomicJSONStorage, readonly=readonly)
+        self.dels_db = TinyDB(self.del_path, storage=AtomicJSONStorage, readonly=readonly)
+        self.subs = self.subs_db.table("subscribers", cache_size=0)
+        self.dels = self.dels_db.table("deliveries", cache_size=0)
+        self.sub_ids: dict[str, int] = {}
+        self.del_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        self.subs_db.close()
+        self.dels_db.close()
+
+
+class Store:
+    """Subscribers, runs and deliveries. Open with :meth:`Store.open` (takes the folder lock)."""
+
+    def __init__(self, data_dir: Path, *, readonly: bool = False) -> None:
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / "store"
+        self.readonly = readonly
+        self._lock = DataDirLock(self.data_dir)
+        self._shards: list[_Shard] = []
+        self._subscribers: dict[str, Subscriber] = {}
+        self._deliveries: dict[str, Delivery] = {}
+        self._by_chat: dict[str, dict[str, Delivery]] = defaultdict(dict)
+        self._runs_db: TinyDB | None = None
+        self._run_ids: dict[str, int] = {}
+        self._runs: dict[str, Run] = {}
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, data_dir: str | Path, *, readonly: bool = False) -> Store:
+        """Lock the folder (unless ``readonly``), migrate an older schema, load the indexes.
+
+        Raises DataDirLocked when another process holds the folder and StoreCorrupt (naming the
+        file; nothing is modified or reset) when a file cannot be read.
+        """
+        store = cls(Path(data_dir), readonly=readonly)
+        if not readonly:
+            store._lock.acquire()
+        try:
+            store._prepare()
+            store._load()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        for shard in self._shards:
+            shard.close()
+        if self._runs_db is not None:
+            self._runs_db.close()
+        self._shards, self._runs_db = [], None
+        self._lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _prepare(self) -> None:
+        version = schema_version(self.data_dir)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.root / 'meta.json'}: schema version {version} was written by a newer "
+                f"digestbot (this one reads up to {SCHEMA_VERSION}); upgrade digestbot"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.readonly:
+            raise StoreError(f"{self.data_dir}: the store needs a migration; start the bot once")
+        migrate(self.data_dir, version)
+
+    def _load(self) -> None:
+        self._shards = [_Shard(self.root, n, self.readonly) for n in range(SHARDS)]
+        for shard in self._shards:
+            for doc in shard.subs:
+                sub = _checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
+                shard.sub_ids[sub.key] = doc.doc_id
+                self._subscribers[sub.key] = sub
+            for doc in shard.dels:
+                delivery = _checked(shard.del_path, doc.doc_id, delivery_from_doc, doc)
+                shard.del_ids[delivery.id] = doc.doc_id
+                self._index(delivery)
+        runs_path = self.root / "runs.json"
+        self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
+        for doc in self._runs_db.table("runs", cache_size=0):
+            run = _checked(runs_path, doc.doc_id, run_from_doc, doc)
+            self._run_ids[run.id] = doc.doc_id
+            self._runs[run.id] = run
+
+    def _shard(self, key: str) -> _Shard:
+        if not self._shards:
+            raise StoreError(f"{self.root}: the store is closed")
+        return self._shards[shard_of(key)]
+
+    def _index(self, delivery: Delivery) -> None:
+        self._deliveries[delivery.id] = delivery
+        self._by_chat[delivery.key][delivery.id] = delivery
+
+    def _unindex(self, delivery: Delivery) -> None:
+        self._deliveries.pop(delivery.id, None)
+        self._by_chat[delivery.key].pop(delivery.id, None)
+
+    # ------------------------------------------------------------------ subscribers
+
+    def get_subscriber(self, platform: str, chat_id: str | int) -> Subscriber | None:
+        return self._subscribers.get(chat_key(platform, chat_id))
+
+    def subscribers(self, *, active: bool | None = None) -> list[Subscriber]:
+        subs = self._subscribers.values()
+        return [s for s in subs if active is None or s.active is active]
+
+    def list_active(self) -> list[Subscriber]:
+        return self.subscribers(active=True)
+
+    def put_subscriber(self, sub: Subscriber) -> Subscriber:
+        """Insert or replace one subscriber (validated); returns it."""
+        check_changes(sub.as_doc())
+        shard = self._shard(sub.key)
+        doc_id = shard.sub_ids.get(sub.key)
+        if doc_id is None:
+            shard.sub_ids[sub.key] = shard.subs.insert(sub.as_doc())
+        else:
+            shard.subs.update(sub.as_doc(), doc_ids=[doc_id])
+        self._subscribers[sub.key] = sub
+        return sub
+
+    def subscribe(
+        self,
+        platform: str,
+        chat_id: str | int,
+        *,
+        now: datetime,
+        defaults: DigestDefaults,
+        kind: str = "private",
+    ) -> Subscriber:
+        """Create a subscriber with the configured defaults, or reactivate an existing one."""
+        old = self.get_subscriber(platform, chat_id)
+        if old is not None:
+            return (
+                old if old.active else self.put_subscriber(replace(old, active=True, updated=now))
+            )
+        sub = Subscriber.new(platform, str(chat_id), kind=kind, defaults=defaults, now=now)
+        return self.put_subscriber(sub)
+
+    def update_subscriber(
+        self, platform: str, chat_id: str | int, *, now: datetime, **changes: Any
+    ) -> Subscriber:
+        """Change settings (time, timezone, frequency, weekday, topics, posts, kind, active).
+
+        Raises InvalidSetting (a UsageError with a message for the user) on a bad value and
+        NotFound when the chat has no subscription.
+        """
+        sub = self._require(platform, chat_id)
+        check_changes(changes)
+        return self.put_subscriber(replace(sub, **changes, updated=now))
+
+    def set_active(
+        self, platform: str, chat_id: str | int, active: bool, *, now: datetime
+    ) -> Subscriber | None:
+        sub = self.get_subscriber(platform, chat_id)
+        if sub is None or sub.active is active:
+            return sub
+        return self.put_subscriber(replace(sub, active=active, updated=now))
+
+    def migrate_chat(
+        self, platform: str, old_id: str | int, new_id: str | int, *, now: datetime
+    ) -> Subscriber | None:
+        """A chat changed id (Telegram group -> supergroup): keep settings and history."""
+        sub = self.get_subscriber(platform, old_id)
+        if sub is None or str(old_id) == str(new_id):
+            return sub
+        moved = replace(sub, chat_id=str(new_id), updated=now)
+        olds = list(self._by_chat.get(sub.key, {}).values())
+        self.add_deliveries([d.moved_to(moved.chat_id) for d in olds])
+        self.put_subscriber(moved)
+        self._remove_subscriber(sub.key)
+        self._remove_deliveries(sub.key, [d.id for d in olds])
+        return moved
+
+    def _require(self, platform: str, chat_id: str | int) -> Subscriber:
+        from .errors import NotFound
+
+        sub = self.get_subscriber(platform, chat_id)
+        if sub is None:
+            raise NotFound("this chat has no subscription; send /subscribe first")
+        return sub
+
+    def _remove_subscriber(self, key: str) -> None:
+        shard = self._shard(key)
+        doc_id = shard.sub_ids.pop(key, None)
+        if doc_id is not None:
+            shard.subs.remove(doc_ids=[doc_id])
+        self._subscribers.pop(key, None)
+
+    # ------------------------------------------------------------------ history
+
+    def history(self, platform: str, chat_id: str | int) -> History:
+        """Post id -> comment refs the chat has seen (sent, pending or unknown deliveries)."""
+        seen: dict[str, set[str]] = {}
+        for delivery in self._by_chat.get(chat_key(platform, chat_id), {}).values():
+            if delivery.state in CLAIMING:
+                for item in delivery.items:
+                    seen.setdefault(item.post_id, set()).update(item.refs)
+        return {post_id: frozenset(refs) for post_id, refs in seen.items()}
+
+    def last_slots(self) -> dict[str, str]:
+        """Chat key -> the latest scheduled slot (local date) that was planned for it."""
+        last: dict[str, str] = {}
+        for key, deliveries in self._by_chat.items():
+            slots = [d.last_slot for d in deliveries.values() if d.last_slot]
+            if slots:
+                last[key] = max(slots)
+        return last
+
+    # ------------------------------------------------------------------ deliveries
+
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
+        return self._deliveries.get(delivery_id)
+
+    def deliveries(
+        self,
+        *,
+        state: str | None = None,
+        platform: str | None = None,
+        chat_id: str | int | None = None,
+    ) -> list[Delivery]:
+        if platform is not None and chat_id is not None:
+            pool: Iterable[Delivery] = self._by_chat.get(chat_key(platform, chat_id), {}).values()
+        else:
+            pool = self._deliveries.values()
+        found = [d for d in pool if state is None or d.state == state]
+        return sorted(found, key=lambda d: (d.created, d.id))
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Record new deliveries (one write per shard touched); ids already present are skipped."""
+        groups: dict[int, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            if delivery.id not in self._deliveries:
+                groups[shard_of(delivery.key)].append(delivery)
+        added: list[Delivery] = []
+        for number, group in groups.items():
+            shard = self._shards[number]
+            ids = shard.dels.insert_multiple([d.as_doc() for d in group])
+            for doc_id, delivery in zip(ids, group, strict=True):
+                shard.del_ids[delivery.id] = doc_id
+                self._index(delivery)
+                added.append(delivery)
+        return added
+
+    def mark(
+        self,
+        delivery_id: str,
+        state: str,
+        *,
+        now: datetime,
+        message_ids: Sequence[str] = (),
+        error: str | None = None,
+        attempts: int | None = None,
+    ) -> Delivery:
+        """Record the outcome of a delivery (one small write)."""
+        old = self._deliveries[delivery_id]
+        new = old.with_outcome(state, now, tuple(message_ids), error, attempts)
+        shard = self._shard(old.key)
+        shard.dels.update(new.outcome_doc(), doc_ids=[shard.del_ids[delivery_id]])
+        self._index(new)
+        return new
+
+    def _remove_deliveries(self, key: str, ids: Sequence[str]) -> None:
+        shard = self._shard(key)
+        doc_ids = [shard.del_ids.pop(i) for i in ids if i in shard.del_ids]
+        if doc_ids:
+            shard.dels.remove(doc_ids=doc_ids)
+        for delivery_id in ids:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is not None:
+                self._unindex(delivery)
+
+    def compact(self, now: datetime, *, keep_days: int = 14) -> int:
+        """Fold final deliveries older than ``keep_days`` into one archived record per chat.
+
+        The archive is written before the old records are removed, so a crash in between only
+        leaves history twice (it is a union), never lost. Returns the number of records removed.
+        """
+        cutoff = now - timedelta(days=keep_days)
+        removed = 0
+        for key, chat in list(self._by_chat.items()):
+            old = [d for d in chat.values() if d.is_final and d.updated < cutoff and not d.archived]
+            if not old:
+                continue
+            existing = [d for d in chat.values() if d.archived]
+            archive = Delivery.archive_of([*existing, *old], now)
+            self._put_delivery(archive)
+            self._remove_deliveries(key, [d.id for d in old])
+            removed += len(old)
+        self._compact_runs(cutoff)
+        return removed
+
+    def _put_delivery(self, delivery: Delivery) -> None:
+        shard = self._shard(delivery.key)
+        doc_id = shard.del_ids.get(delivery.id)
+        if doc_id is None:
+            self.add_deliveries([delivery])
+            return
+        shard.dels.update(delivery.as_doc(), doc_ids=[doc_id])
+        self._index(delivery)
+
+    # ------------------------------------------------------------------ runs
+
+    def record_run(self, run: Run) -> Run:
+        """Insert or replace a run record (started before sending, finished after)."""
+        assert self._runs_db is not None, "store is closed"
+        table = self._runs_db.table("runs", cache_size=0)
+        doc_id = self._run_ids.get(run.id)
+        if doc_id is None:
+            self._run_ids[run.id] = table.insert(run.as_doc())
+        else:
+            table.update(run.as_doc(), doc_ids=[doc_id])
+        self._runs[run.id] = run
+        return run
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)[:limit]
+
+    def _compact_runs(self, cutoff: datetime) -> None:
+        old = [r.id for r in self._runs.values() if r.started < cutoff]
+        if old and self._runs_db is not None:
+            self._runs_db.table("runs", cache_size=0).remove(
+                doc_ids=[self._run_ids.pop(i) for i in old]
+            )
+            for run_id in old:
+                del self._runs[run_id]
+
+    def stats(self) -> StoreStats:
+        states: dict[str, int] = defaultdict(int)
+        for delivery in self._deliveries.values():
+            states[delivery.state] += 1
+        active = sum(1 for s in self._subscribers.values() if s.active)
+        last = self.runs(1)
+        return StoreStats(
+            subscribers=len(self._subscribers),
+            active=active,
+            deliveries=dict(states),
+            last_run=last[0] if last else None,
+        )
+
+
+def _checked(path: Path, doc_id: int, parse: Any, doc: Mapping[str, Any]) -> Any:
+    try:
+        return parse(doc)
+    except (KeyError, TypeError, ValueError) as exc:
+        problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise StoreCorrupt(
+            path,
+            f"record {doc_id} is not valid ({problem}); fix or remove it, the .bak file "
+            "next to it is the last version digestbot wrote",
+        ) from None
+
+
+# ---------------------------------------------------------------------- schema and migration
+
+
+def schema_version(data_dir: Path) -> int:
+    """2 for the current layout, 1 for the single-file layout, SCHEMA_VERSION for a new folder."""
+    meta_path = data_dir / "store" / "meta.json"
+    meta = load_json_file(meta_path)
+    if meta is None:
+        return 1 if (data_dir / LEGACY_FILE).exists() else 0
+    try:
+        record = next(iter(meta["meta"].values()))
+        version = int(record["schema"])
+        shards = int(record.get("shards", SHARDS))
+    except (KeyError, StopIteration, TypeError, ValueError):
+        raise StoreCorrupt(meta_path, "expected {'meta': {'1': {'schema': N}}}") from None
+    if version == SCHEMA_VERSION and shards != SHARDS:
+        raise StoreCorrupt(meta_path, f"written with {shards} shards; this digestbot uses {SHARDS}")
+    return version
+
+
+def migrate(data_dir: Path, version: int) -> None:
+    """Bring the folder to SCHEMA_VERSION step by step; a copy of the old files is kept."""
+    root = data_dir / "store"
+    if version == 1:
+        backup = data_dir / f"{LEGACY_FILE}.v1-backup"
+        shutil.copy2(data_dir / LEGACY_FILE, backup)
+        _migrate_v1(data_dir, root)
+        (data_dir / LEGACY_FILE).unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "subscribers").mkdir(exist_ok=True)
+    (root / "deliveries").mkdir(exist_ok=True)
+    meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
+    meta.table("meta").truncate()
+    meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})
+    meta.close()
+
+
+def _migrate_v1(data_dir: Path, root: Path) -> None:
+    """Schema 1 kept every table in DATA/digestbot.json and had no chat kind: split into shards."""
+    legacy = data_dir / LEGACY_FILE
+    data = load_json_file(legacy) or {}
+    (root / "subscribers").mkdir(parents=True, exist_ok=True)
+    (root / "deliveries").mkdir(exist_ok=True)
+    subs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    dels: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for doc_id, doc in data.get("subscribers", {}).items():
+        new = {"kind": "private", **doc}
+        _checked(legacy, int(doc_id), subscriber_from_doc, new)
+        subs[shard_of(chat_key(new["platform"], new["chat_id"]))].append(new)
+    for doc_id, doc in data.get("deliveries", {}).items():
+        _checked(legacy, int(doc_id), delivery_from_doc, doc)
+        dels[shard_of(chat_key(doc["platform"], doc["chat_id"]))].append(doc)
+    for folder, table, groups in (
+        ("subscribers", "subscribers", subs),
+        ("deliveries", "deliveries", dels),
+    ):
+        for number, docs in groups.items():
+            db = TinyDB(root / folder / f"{number:02d}.json", storage=AtomicJSONStorage)
+            db.table(table).insert_multiple(docs)
+            db.close()
+    runs = TinyDB(root / "runs.json", storage=AtomicJSONStorage)
+    runs.table("runs").insert_multiple(list(data.get("runs", {}).values()))
+    runs.close()
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SHARDS",
+    "Delivery",
+    "History",
+    "Run",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "Subscriber",
+    "chat_key",
+    "shard_of",
+]
