@@ -7,19 +7,24 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text
 from .extractive import summarise
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
+from .query import QueryError
+from .search import KeywordIndex, SyncReport
 from .sentences import OfflineTokenizer, sentence_spans, split_sentences, words
 from .threads import summarise_post
 
 __all__ = [
     "Comment",
     "CorpusError",
+    "KeywordIndex",
     "LoadResult",
     "Match",
     "OfflineTokenizer",
     "Post",
+    "QueryError",
     "Quote",
     "SearchHit",
     "Summary",
+    "SyncReport",
     "load_folder",
     "parse_file",
     "parse_text",

@@ -130,3 +130,5 @@ class SearchHit:
     date: date
     score: float
     matches: tuple[Match, ...]
+    # Query words this post lacks (only when no post had them all and any-word hits are shown).
+    missing: tuple[str, ...] = ()

@@ -1,0 +1,251 @@
+"""Keyword search over posts and their comment threads: "what has been said about X?".
+
+    index = KeywordIndex.open(Path("data/index"), posts)   # built, or brought up to date
+    for hit in index.search('short "sentence offenders" -prison', limit=5):
+        print(hit.title, hit.score, [m.text for m in hit.matches])
+    index.add_or_update(new_post)                          # one post, no full rebuild
+    index.suggest("worthingtn")                            # -> ["worthington"]
+
+One index covers each post's title, body and every comment (replies too). Ranking is BM25
+(tantivy) over analysed terms: English Snowball stems, case and accents folded, stop words
+ignored in plain words (see :mod:`summariser.query` for the query language). A hit carries the
+post's best passages: sentences from the body or from comments that say different things, with
+``(start, end)`` offsets of the query words in them.
+
+The on-disk index keeps each post's content hash. ``open`` compares them with the posts it is
+given: a missing, unreadable or old-format index is rebuilt; a stale one gets its changed posts
+re-indexed and its deleted posts removed, before any search is answered. When the folder cannot
+be written (read-only, locked by another process's writer) the index is built in memory instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import tantivy
+
+from .analysis import fold, terms
+from .models import Post, SearchHit
+from .passages import PassageFinder
+from .query import ParsedQuery, QueryError, parse_query
+from .search_engine import Engine, SyncReport, Unusable
+from .search_engine import schema as search_schema
+
+__all__ = ["KeywordIndex", "QueryError", "SyncReport"]
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 50
+MAX_PER_POST = 10
+_TITLE_BOOST = 2.0
+_Occur = tantivy.Occur
+
+
+class KeywordIndex:
+    """A ranked keyword index over posts (title, body, comments). Thread-safe."""
+
+    def __init__(self, engine: Engine, posts: Iterable[Post], report: SyncReport) -> None:
+        self._engine = engine
+        self._posts = {post.id: post for post in posts}
+        self._hashes = {pid: post.content_hash() for pid, post in self._posts.items()}
+        self._passages = PassageFinder()
+        self._vocabulary: list[tuple[str, int]] | None = None
+        self._lock = threading.RLock()
+        self.report = report
+
+    @classmethod
+    def build(cls, posts: Iterable[Post], folder: Path | None = None) -> KeywordIndex:
+        """A new index of ``posts``: in ``folder`` (replacing any index there) or in memory."""
+        posts = list(posts)
+        if folder is None:
+            return cls(Engine.in_memory(posts), posts, SyncReport("built", on_disk=False))
+        try:
+            return cls(Engine.create(folder, posts), posts, SyncReport("built"))
+        except (OSError, ValueError, Unusable) as exc:
+            log.warning("cannot write the index in %s (%s); keeping it in memory", folder, exc)
+            report = SyncReport(f"{folder} not writable", on_disk=False)
+            return cls(Engine.in_memory(posts), posts, report)
+
+    @classmethod
+    def open(cls, folder: Path, posts: Iterable[Post]) -> KeywordIndex:
+        """The index in ``folder`` brought up to date with ``posts``; rebuilt when unusable."""
+        posts = list(posts)
+        try:
+            engine = Engine.open(folder)
+        except Unusable as exc:
+            index = cls.build(posts, folder)
+            index.report.rebuilt = f"{exc}" if index.report.on_disk else index.report.rebuilt
+            return index
+        index = cls(engine, posts, SyncReport())
+        index._sync(engine.indexed())
+        return index
+
+    def _sync(self, indexed: dict[str, list[str]]) -> None:
+        stale = [p for pid, p in self._posts.items() if indexed.get(pid) != [self._hashes[pid]]]
+        gone = [pid for pid in indexed if pid not in self._posts]
+        self.report.added = sum(1 for p in stale if p.id not in indexed)
+        self.report.updated = len(stale) - self.report.added
+        self.report.removed = len(gone)
+        if stale or gone:
+            self._apply(stale, gone)
+
+    def _apply(self, add: list[Post], remove: list[str]) -> None:
+        with self._lock:
+            try:
+                self._engine.apply(add, remove)
+            except ValueError as exc:  # another process holds the folder's writer lock
+                log.warning("index folder busy (%s); keeping the index in memory", exc)
+                self._engine = Engine.in_memory(self._posts.values())
+                self.report.on_disk = False
+            self._vocabulary = None
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
+    def __contains__(self, post_id: object) -> bool:
+        return post_id in self._posts
+
+    @property
+    def on_disk(self) -> bool:
+        return self._engine.folder is not None
+
+    def add_or_update(self, post: Post) -> bool:
+        """Index a new or changed post (only that post); False when it is already up to date."""
+        digest = post.content_hash()
+        with self._lock:
+            if self._hashes.get(post.id) == digest:
+                return False
+            self._posts[post.id] = post
+            self._hashes[post.id] = digest
+            self._passages.forget(post.id)
+            self._apply([post], [])
+        return True
+
+    def remove(self, post_id: str) -> bool:
+        """Drop a deleted post from the index; False when it was not indexed."""
+        with self._lock:
+            if self._posts.pop(post_id, None) is None:
+                return False
+            del self._hashes[post_id]
+            self._passages.forget(post_id)
+            self._apply([], [post_id])
+        return True
+
+    def search(self, query: str, *, limit: int = 5, per_post: int = 3) -> list[SearchHit]:
+        """The best posts for ``query``, best first, each with up to ``per_post`` passages.
+
+        Raises QueryError for a query the user must fix (empty, only stop words, too long...).
+        An empty list means nothing matched: ``suggest(query)`` offers indexed words instead.
+        """
+        parsed = parse_query(query)
+        limit = max(1, min(limit, MAX_LIMIT))
+        per_post = max(1, min(per_post, MAX_PER_POST))
+        engine = self._engine
+        weights = self._weights(engine, parsed)
+        hits = self._hits(engine, parsed, weights, limit, per_post, all_words=True)
+        if not hits and len(parsed.terms) > 1:
+            hits = self._hits(engine, parsed, weights, limit, per_post, all_words=False)
+        return hits
+
+    def ranked(self, query: str, *, limit: int = 10) -> list[tuple[str, float]]:
+        """(post id, score) from the engine alone, no passages and no fallback (benchmarks)."""
+        parsed = parse_query(query)
+        found = self._engine.ranked(_engine_query(parsed, all_words=True), limit)
+        return [(post_id, score) for score, post_id in found]
+
+    def _hits(
+        self,
+        engine: Engine,
+        parsed: ParsedQuery,
+        weights: dict[str, float],
+        limit: int,
+        per_post: int,
+        *,
+        all_words: bool,
+    ) -> list[SearchHit]:
+        hits: list[SearchHit] = []
+        query = _engine_query(parsed, all_words=all_words)
+        for score, post_id in engine.ranked(query, limit * 2 + 10):
+            post = self._posts.get(post_id)
+            matches = None if post is None else self._passages.find(post, parsed, weights, per_post)
+            if post is None or matches is None:
+                continue  # not in the corpus any more, or a phrase split across sentences
+            missing = () if all_words else self._missing(post, parsed)
+            hits.append(
+                SearchHit(post.id, post.title, post.date, round(score, 4), matches, missing)
+            )
+            if len(hits) == limit:
+                break
+        return hits
+
+    def _missing(self, post: Post, parsed: ParsedQuery) -> tuple[str, ...]:
+        present = self._passages.terms_of(post)
+        return tuple(w for w, t in zip(parsed.words, parsed.terms, strict=True) if t not in present)
+
+    @staticmethod
+    def _weights(engine: Engine, parsed: ParsedQuery) -> dict[str, float]:
+        """Inverse document frequency of each query term; a phrase weighs its words' sum."""
+        total = max(engine.searcher.num_docs, 1)
+        weights: dict[str, float] = {}
+        for term in parsed.all_terms:
+            df = engine.searcher.doc_freq("text", term)
+            weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        for phrase in parsed.phrases:
+            weights[" ".join(phrase)] = sum(weights[t] for t in phrase)
+        return weights
+
+    def suggest(self, query: str, *, limit: int = 3) -> list[str]:
+        """Indexed words closest to the query's words that the index lacks (did-you-mean)."""
+        try:
+            parsed = parse_query(query)
+        except QueryError:
+            return []
+        engine = self._engine
+        unknown = [fold(w) for w in parsed.words if not _indexed(engine, w)]
+        if not unknown:
+            return []
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            vocabulary = self._vocabulary = engine.vocabulary()
+        counts = dict(vocabulary)
+        found: list[str] = []
+        for word in unknown:
+            near = [v for v in counts if abs(len(v) - len(word)) <= 2 and v != word]
+            close = difflib.get_close_matches(word, near, n=limit * 2, cutoff=0.75)
+            close.sort(key=lambda v: (-difflib.SequenceMatcher(None, word, v).ratio(), -counts[v]))
+            found += [v for v in close[:limit] if v not in found]
+        return found[:limit]
+
+
+def _indexed(engine: Engine, word: str) -> bool:
+    found = terms(word)
+    return bool(found) and all(
+        engine.searcher.doc_freq("text", t) or engine.searcher.doc_freq("title", t) for t in found
+    )
+
+
+def _engine_query(parsed: ParsedQuery, *, all_words: bool) -> tantivy.Query:
+    """Plain words: Must (all) or Should (any); phrases: Must; excluded: MustNot."""
+    occur = _Occur.Must if all_words else _Occur.Should
+    clauses = [(occur, _either_field(t)) for t in parsed.terms]
+    clauses += [(_Occur.Must, _either_field(*p)) for p in parsed.phrases]
+    clauses += [(_Occur.MustNot, _either_field(*p)) for p in parsed.excluded]
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _either_field(*words: str) -> tantivy.Query:
+    """The term (one word) or phrase in the title (boosted) or in the text."""
+    schema = search_schema()
+    if len(words) == 1:
+        title = tantivy.Query.term_query(schema, "title", words[0])
+        text = tantivy.Query.term_query(schema, "text", words[0])
+    else:
+        title = tantivy.Query.phrase_query(schema, "title", list(words))
+        text = tantivy.Query.phrase_query(schema, "text", list(words))
+    boosted = tantivy.Query.boost_query(title, _TITLE_BOOST)
+    return tantivy.Query.boolean_query([(_Occur.Should, boosted), (_Occur.Should, text)])
