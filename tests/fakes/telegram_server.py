@@ -1,0 +1,446 @@
+"""A Bot API server on 127.0.0.1 for running the real python-telegram-bot against.
+
+    async with FakeTelegram() as tg:
+        app = ApplicationBuilder().token(tg.token).base_url(tg.base_url)
+                                  .base_file_url(tg.base_file_url).build()
+        tg.inject_message("/start", user_id=42)
+        ...
+        [call] = await tg.wait_for("sendMessage")
+
+It records every call (:attr:`FakeTelegram.calls`), queues injected updates for getUpdates long
+polling (or pushes them to the webhook set with setWebhook), validates what the bot sends the
+way Telegram does (text length in UTF-16 units after HTML parsing, HTML, 64-byte callback data)
+and answers with Telegram's own errors when scripted to (:meth:`FakeTelegram.fail`) or, in
+``rate_limit`` mode, when the bot sends faster than 30 messages/s or 20/min to one group.
+
+The token appears only in request paths; nothing here logs it (the access log is off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tests.fakes.telegram_inject import Injector
+from tests.fakes.telegram_updates import JSON, TOKEN, bot_user, chat, chat_full_info
+from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
+
+__all__ = ["ApiError", "Call", "FakeTelegram", "post_webhook"]
+
+JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "results",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "allowed_updates",
+        "reply_parameters",
+        "button",
+        "caption_entities",
+    }
+)
+SEND_METHODS = frozenset({"sendmessage"})
+GLOBAL_PER_SECOND = 30
+GROUP_PER_MINUTE = 20
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+def _normalise(params: dict[str, Any], from_json: bool) -> dict[str, Any]:
+    """Form fields as strings, JSON-encoded object fields decoded; JSON bodies made alike."""
+    result: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in JSON_FIELDS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        elif from_json and not isinstance(value, (str, dict, list)):
+            value = json.dumps(value)
+        result[key] = value
+    return result
+
+
+class FakeTelegram(Injector):
+    """The loopback Bot API server; see the module docstring."""
+
+    def __init__(self, *, token: str = TOKEN, strict_html: bool = True) -> None:
+        super().__init__()
+        self.token = token
+        self.strict_html = strict_html
+        self.rate_limit = False
+        self.port = 0
+        self.calls: list[Call] = []
+        self.delivered: dict[int, list[JSON]] = {}
+        self.commands: dict[str, list[JSON]] = {}
+        self.webhook: dict[str, str] = {}
+        self.webhook_deliveries: list[tuple[int, int]] = []
+        self.answered_callbacks: set[str] = set()
+        self._scripts: list[Script] = []
+        self._recent_sends: deque[float] = deque()
+        self._group_sends: dict[int, deque[float]] = {}
+        self._runner: web.AppRunner | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._handlers: dict[str, Handler] = {
+            name.lower(): getattr(self, f"_m_{name}")
+            for name in (
+                *("getMe", "getUpdates", "sendMessage", "editMessageText"),
+                *("editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery"),
+                *("setMyCommands", "getMyCommands", "deleteMyCommands", "deleteWebhook"),
+                *("setWebhook", "getWebhookInfo", "getChatMember", "getChatAdministrators"),
+                *("getChat", "close", "logOut"),
+            )
+        }
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{prefix}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        self._stop_webhook_task()
+        self.notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ scripting
+
+    def fail(
+        self, method: str, error: ApiError, *, chat_id: int | None = None, times: int | None = 1
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` ("*" = any) to ``chat_id`` (None = any
+        chat) with ``error``; ``times=None`` keeps failing for good."""
+        self._scripts.append(Script(method.lower(), chat_id, times, error=error))
+
+    def delay_response(
+        self, seconds: float, *, method: str = "sendMessage", chat_id: int | None = None,
+        times: int | None = 1,
+    ) -> None:  # fmt: skip
+        """Deliver and record the call, then wait ``seconds`` before answering (a client
+        timeout after the message reached the chat)."""
+        self._scripts.append(Script(method.lower(), chat_id, times, delay=seconds))
+
+    def block(self, chat_id: int) -> None:
+        """The user blocked the bot: every send to ``chat_id`` answers 403."""
+        self.fail("sendMessage", ApiError.blocked(), chat_id=chat_id, times=None)
+
+    def _script_for(self, method: str, chat_id: int | None, delay: bool) -> Script | None:
+        for script in self._scripts:
+            if (script.delay > 0) == delay and script.matches(method, chat_id):
+                script.use()
+                if script.times == 0:
+                    self._scripts.remove(script)
+                return script
+        return None
+
+    # ------------------------------------------------------------ inspection
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method.lower() == method.lower()]
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """Accepted sendMessage calls (to ``chat_id`` if given), in order."""
+        return [
+            c
+            for c in self.calls_to("sendMessage")
+            if c.status == 200 and (chat_id is None or c.chat_id == chat_id)
+        ]
+
+    async def wait_for(
+        self, method: str, count: int = 1, *, chat_id: int | None = None, timeout: float = 5.0
+    ) -> list[Call]:
+        """The first ``count`` calls of ``method`` (to ``chat_id``), waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c for c in self.calls_to(method) if chat_id is None or c.chat_id == chat_id]
+            if len(found) >= count:
+                return found[:count]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} {method} call(s), got {len(found)}: "
+                    f"{[c.method for c in self.calls]}"
+                )
+            await asyncio.sleep(0.005)
+
+    def errors(self, status: int) -> int:
+        """How many calls were answered with HTTP ``status`` (e.g. 429)."""
+        return sum(1 for c in self.calls if c.status == status)
+
+    def duplicates(self) -> dict[tuple[int, str], int]:
+        """Messages delivered more than once to the same chat: (chat_id, text) -> count."""
+        counts = Counter((chat_id, m["text"]) for chat_id, ms in self.delivered.items() for m in ms)
+        return {key: n for key, n in counts.items() if n > 1}
+
+    # ------------------------------------------------------------ HTTP
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        prefix, method = request.match_info["prefix"], request.match_info["method"]
+        if prefix != f"bot{self.token}":
+            return ApiError(401, "Unauthorized").response()
+        if request.content_type == "application/json":
+            raw = await request.json() if request.can_read_body else {}
+            params = _normalise(raw, from_json=True)
+        else:
+            params = _normalise(dict(await request.post()), from_json=False)
+        call = Call(method, params, time.monotonic())
+        self.calls.append(call)
+        handler = self._handlers.get(method.lower())
+        if handler is None:
+            return self._answer(call, ApiError(404, "Not Found"))
+        script = self._script_for(method.lower(), call.chat_id, delay=False)
+        if script is not None and script.error is not None:
+            return self._answer(call, script.error)
+        try:
+            result = await handler(params)
+        except ApiError as error:
+            return self._answer(call, error)
+        delay = self._script_for(method.lower(), call.chat_id, delay=True)
+        if delay is not None:
+            await asyncio.sleep(delay.delay)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _answer(call: Call, error: ApiError) -> web.Response:
+        call.status, call.error = error.status, error.description
+        return error.response()
+
+    # ------------------------------------------------------------ sending
+
+    def _check_rate(self, chat_id: int) -> None:
+        if not self.rate_limit:
+            return
+        now = time.monotonic()
+        while self._recent_sends and now - self._recent_sends[0] >= 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= GLOBAL_PER_SECOND:
+            raise ApiError.flood(math.ceil(self._recent_sends[0] + 1.0 - now))
+        group = self._group_sends.setdefault(chat_id, deque()) if chat_id < 0 else None
+        if group is not None:
+            while group and now - group[0] >= 60.0:
+                group.popleft()
+            if len(group) >= GROUP_PER_MINUTE:
+                raise ApiError.flood(math.ceil(group[0] + 60.0 - now))
+            group.append(now)
+        self._recent_sends.append(now)
+
+    def _chat_id(self, params: dict[str, Any]) -> int:
+        try:
+            chat_id = int(params.get("chat_id", ""))
+        except ValueError:
+            raise ApiError.chat_not_found() from None
+        if chat_id in self.migrated:
+            raise ApiError.migrated(self.migrated[chat_id])
+        return chat_id
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> JSON:
+        chat_id = self._chat_id(params)
+        validate_outgoing(params, strict=self.strict_html)
+        self._check_rate(chat_id)
+        sent = self.new_message(chat_id, params["text"], bot_user())
+        if "reply_markup" in params:
+            sent["reply_markup"] = params["reply_markup"]
+        self.delivered.setdefault(chat_id, []).append(sent)
+        return sent
+
+    def _find_message(self, params: dict[str, Any]) -> JSON:
+        chat_id = self._chat_id(params)
+        message_id = int(params.get("message_id", "0"))
+        for sent in self.delivered.get(chat_id, []):
+            if sent["message_id"] == message_id:
+                return sent
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> JSON | bool:
+        validate_outgoing(params, strict=self.strict_html)
+        if "inline_message_id" in params:
+            return True
+        target = self._find_message(params)
+        markup = params.get("reply_markup")
+        if target["text"] == params["text"] and target.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        target["text"] = params["text"]
+        target.pop("reply_markup", None)
+        if markup:
+            target["reply_markup"] = markup
+        return target
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> JSON | bool:
+        validate_outgoing({**params, "text": "-"}, strict=False)
+        if "inline_message_id" in params:
+            return True
+        target = self._find_message(params)
+        target.pop("reply_markup", None)
+        if params.get("reply_markup"):
+            target["reply_markup"] = params["reply_markup"]
+        return target
+
+    # ------------------------------------------------------------ other methods
+
+    async def _m_getMe(self, params: dict[str, Any]) -> JSON:
+        return bot_user()
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> list[JSON]:
+        if self.webhook.get("url"):
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(params.get("offset", "0"))
+        limit = int(params.get("limit", "100"))
+        return await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params.get("callback_query_id", "")
+        if query_id not in self.callback_ids or query_id in self.answered_callbacks:
+            raise ApiError(
+                400, "Bad Request: query is too old and response timeout expired or query ID "
+                "is invalid"
+            )  # fmt: skip
+        self.answered_callbacks.add(query_id)
+        return True
+
+    async def _m_answerInlineQuery(self, params: dict[str, Any]) -> bool:
+        if params.get("inline_query_id") not in self.inline_ids:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
+        results = params.get("results", [])
+        ids = [str(r.get("id", "")) for r in results]
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+        for result in results:
+            content = result.get("input_message_content", {})
+            text = content.get("message_text", "-")
+            outgoing = {"text": text, "parse_mode": content.get("parse_mode", "")}
+            if "reply_markup" in result:
+                outgoing["reply_markup"] = result["reply_markup"]
+            validate_outgoing(outgoing, strict=self.strict_html)
+        return True
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands", [])
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: command description must be non-empty")
+        self.commands[json.dumps(params.get("scope", {}), sort_keys=True)] = commands
+        return True
+
+    async def _m_getMyCommands(self, params: dict[str, Any]) -> list[JSON]:
+        return self.commands.get(json.dumps(params.get("scope", {}), sort_keys=True), [])
+
+    async def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(json.dumps(params.get("scope", {}), sort_keys=True), None)
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        self._stop_webhook_task()
+        self.webhook = {"url": params.get("url", ""), "secret": params.get("secret_token", "")}
+        if params.get("drop_pending_updates") == "true":
+            self.pending.clear()
+        if self.webhook["url"]:
+            self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self._stop_webhook_task()
+        self.webhook = {}
+        if params.get("drop_pending_updates") == "true":
+            self.pending.clear()
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> JSON:
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending),
+        }
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> JSON:
+        chat_id = self._chat_id(params)
+        user_id = int(params.get("user_id", "0"))
+        return self.member_of(chat_id, user_id)
+
+    async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[JSON]:
+        chat_id = self._chat_id(params)
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
+        return [self.member_of(chat_id, user_id) for user_id in self.admins.get(chat_id, {})]
+
+    async def _m_getChat(self, params: dict[str, Any]) -> JSON:
+        chat_id = self._chat_id(params)
+        return chat_full_info(self.chats.get(chat_id) or chat(chat_id))
+
+    async def _m_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_logOut(self, params: dict[str, Any]) -> bool:
+        return True
+
+    # ------------------------------------------------------------ webhook
+
+    def _stop_webhook_task(self) -> None:
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            self._webhook_task = None
+
+    async def _deliver_to_webhook(self) -> None:
+        async with aiohttp.ClientSession() as session:
+            while True:
+                updates = await self.take_updates(0, 100, 3600.0)
+                for update in updates:
+                    status = await post_webhook(
+                        self.webhook["url"], update, self.webhook["secret"] or None, session
+                    )
+                    self.webhook_deliveries.append((update["update_id"], status))
+                    self.pending.remove(update)
+
+
+async def post_webhook(
+    url: str,
+    update: JSON,
+    secret_token: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> int:
+    """POST ``update`` to a bot's webhook as Telegram does; the HTTP status it answered."""
+    headers = {"Content-Type": "application/json"}
+    if secret_token is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
+    async with contextlib.AsyncExitStack() as stack:
+        if session is None:
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+        async with session.post(url, data=json.dumps(update), headers=headers) as response:
+            return response.status
+    raise AssertionError("unreachable")  # pragma: no cover
