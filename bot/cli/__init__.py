@@ -19,11 +19,11 @@ from summariser import CorpusError
 
 from ..config import ConfigError, load_config
 from ..errors import UsageError
-from . import corpus, run
+from . import ask, corpus, run
 
 log = logging.getLogger("digestbot")
 
-MODULES = [corpus, run]
+MODULES = [corpus, ask, run]
 
 
 class Parser(argparse.ArgumentParser):

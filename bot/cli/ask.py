@@ -1,0 +1,149 @@
+"""`digestbot ask QUERY`: what the posts and their commenters said about something.
+
+A bad query (empty, only common words, too long, no letters) is a usage error: one line on
+stderr, exit 2. No match is an answer: "No posts match ..." on stdout with did-you-mean words,
+exit 0 (with --json the results list is empty and the hint goes to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from typing import Any, TextIO
+
+from summariser import KeywordIndex, Match, QueryError, SearchHit
+from summariser.query import parse_query
+
+from ..config import Config
+from ..errors import UsageError
+from ..posts import load_corpus
+
+log = logging.getLogger(__name__)
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "ask",
+        help="what the posts and comments say about something (keyword search)",
+        description='Words must all match (best first), "quoted phrases" match exactly, '
+        "-word leaves out posts that have it. Put -- before a query that starts with -.",
+    )
+    p.add_argument("query", nargs="+", metavar="QUERY", help='words, "a phrase", -excluded')
+    p.add_argument("--limit", type=_count(1, 50), default=5, metavar="N", help="posts (default 5)")
+    p.add_argument(
+        "--passages",
+        type=_count(1, 10),
+        default=3,
+        metavar="K",
+        help="passages per post (default 3)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_ask)
+
+
+def _count(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")
+        return value
+
+    return parse
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "post_id": hit.post_id,
+        "title": hit.title,
+        "date": hit.date.isoformat(),
+        "score": hit.score,
+        "matches": [
+            {
+                "where": m.where,
+                "ref": m.ref,
+                "author": m.author,
+                "text": m.text,
+                "highlights": [list(h) for h in m.highlights],
+            }
+            for m in hit.matches
+        ],
+    }
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    try:
+        parse_query(query)  # a bad query is answered before the corpus is loaded
+    except QueryError as exc:
+        raise UsageError(str(exc)) from None
+    posts = load_corpus(config.corpus_dir)
+    if not posts:
+        raise UsageError(f"no posts found in {config.corpus_dir}")
+    index = KeywordIndex.open(config.data_dir / "index", posts.values())
+    log.info("%s", index.report)
+    hits = index.search(query, limit=args.limit, per_post=args.passages)
+    if args.json:
+        json.dump({"query": query, "results": [hit_json(h) for h in hits]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        if not hits:
+            print(f"digestbot: {_no_match(query, index.suggest(query))}", file=sys.stderr)
+        return 0
+    if not hits:
+        print(_no_match(query, index.suggest(query)))
+        return 0
+    _print_hits(sys.stdout, query, hits)
+    return 0
+
+
+def _no_match(query: str, suggestions: list[str]) -> str:
+    shown = _CONTROL.sub(" ", query if len(query) <= 60 else query[:59] + "…")
+    message = f'No posts match "{shown}".'
+    if suggestions:
+        return message + " Did you mean: " + ", ".join(suggestions) + "?"
+    return message + " Try fewer or other words."
+
+
+def _print_hits(out: TextIO, query: str, hits: list[SearchHit]) -> None:
+    bold = hasattr(out, "isatty") and out.isatty()
+    if hits[0].missing:
+        out.write(f'No post has all the words of "{query}"; posts with some of them:\n')
+    for number, hit in enumerate(hits, start=1):
+        lacks = f"  (without: {', '.join(hit.missing)})" if hit.missing else ""
+        out.write(
+            f"\n{number}. {_clean(hit.title)}  ({hit.date.isoformat()}, {hit.post_id})"
+            f"  score {hit.score:.2f}{lacks}\n"
+        )
+        for match in hit.matches:
+            out.write(f"   {_where(match)}: {_marked(match, bold)}\n")
+
+
+def _where(match: Match) -> str:
+    if match.where != "comment":
+        return match.where
+    return f"[{match.ref}]" + (f" {_clean(match.author)}" if match.author else "")
+
+
+def _marked(match: Match, bold: bool) -> str:
+    """The passage with its highlights in ANSI bold (on a terminal only)."""
+    if not bold:
+        return _clean(match.text)
+    pieces, last = [], 0
+    for start, end in match.highlights:
+        pieces += [_clean(match.text[last:start]), BOLD, _clean(match.text[start:end]), RESET]
+        last = end
+    pieces.append(_clean(match.text[last:]))
+    return "".join(pieces)
+
+
+def _clean(text: str) -> str:
+    """No terminal control sequences from the corpus reach the screen."""
+    return _CONTROL.sub(" ", text)
