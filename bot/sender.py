@@ -1,0 +1,62 @@
+"""The interface front ends implement to deliver digests, and the outcomes they report.
+
+A front end (console, Telegram, Slack) renders a platform-neutral :class:`~bot.digest.Digest` into
+its own messages and returns exactly one outcome:
+
+- :class:`Sent`: every message went out; ``message_ids`` are the platform's ids.
+- :class:`Blocked`: the chat is gone for good (bot blocked, kicked, chat deleted); the subscriber
+  is deactivated and nothing is retried.
+- :class:`Failed`: nothing was delivered. ``retryable=True`` (rate limit, network down, 5xx)
+  keeps the delivery pending for the next run; ``retryable=False`` (a bad request) gives up.
+- :class:`Unknown`: the request was sent but no answer came (a timeout after sending): the
+  message may or may not have arrived. It is reported, never resent automatically.
+
+A send that raises ``TimeoutError`` counts as Unknown; any other exception counts as a failure
+that is not retried, and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .digest import Digest
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Blocked:
+    reason: str = "the chat blocked the bot or no longer exists"
+
+
+@dataclass(frozen=True)
+class Failed:
+    retryable: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str = "no answer after sending (timeout)"
+
+
+Outcome = Sent | Blocked | Failed | Unknown
+
+
+@runtime_checkable
+class Sender(Protocol):
+    """What the outbox needs from a front end: one platform, one async send per digest."""
+
+    @property
+    def platform(self) -> str:
+        """The platform name stored with subscribers: 'console', 'telegram', 'slack'."""
+        ...
+
+    async def send(self, chat_id: str, digest: Digest) -> Outcome:
+        """Deliver ``digest`` to ``chat_id`` (possibly as several messages) and say how it went."""
+        ...
