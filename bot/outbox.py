@@ -87,8 +87,7 @@ class Outbox:
         for item in planned:
             if item.digest is not None:
                 await self._deliver(item.delivery, item.digest, now, counts)
-        run = replace(run, finished=now, **{k: counts[k] for k in _COUNTED})
-        return self.store.record_run(run)
+        return self.store.record_run(_finished(run, now, counts))
 
     def preview(self, sub: Subscriber, now: datetime) -> Digest | None:
         """What ``sub`` would get at ``now`` (nothing is recorded)."""
@@ -183,4 +182,14 @@ class Outbox:
             return Failed(retryable=False, reason=f"{type(exc).__name__}: {exc}")
 
 
-_COUNTED = ("sent", "empty", "failed", "unknown", "blocked", "retried")
+def _finished(run: Run, now: datetime, counts: Counter[str]) -> Run:
+    return replace(
+        run,
+        finished=now,
+        sent=counts["sent"],
+        empty=counts["empty"],
+        failed=counts["failed"],
+        unknown=counts["unknown"],
+        blocked=counts["blocked"],
+        retried=counts["retried"],
+    )

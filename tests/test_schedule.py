@@ -28,8 +28,9 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def sub(
     chat: str, zone: str, time: str, *, weekly: str | None = None, created: datetime = T0
 ) -> Subscriber:
-    defaults = DigestDefaults(time=time, timezone=zone, frequency="weekly" if weekly else "daily",
-                              weekday=weekly or "mon")  # fmt: skip
+    defaults = DigestDefaults(
+        time=time, timezone=zone, frequency="weekly" if weekly else "daily", weekday=weekly or "mon"
+    )
     return Subscriber.new("fake", chat, kind="private", defaults=defaults, now=created)
 
 
@@ -44,7 +45,7 @@ def simulate(
     *,
     down: tuple[datetime, datetime] | None = None,
 ) -> list[tuple[str, str, datetime]]:
-    """Subscribe at start, wake every minute until end (not while down); (chat, slot, when) fired."""
+    """Subscribe at start, wake each minute until end (not while down); (chat, slot, when)."""
     subs = [replace(s, created=start) for s in subs]
     last: dict[str, str] = {}
     fired = []
@@ -137,8 +138,11 @@ def test_one_digest_per_local_day_across_dst(
 
 
 def test_three_zones_over_a_month_get_one_digest_each_day() -> None:
-    subs = [sub("lon", "Europe/London", "08:00"), sub("nyc", "America/New_York", "07:15"),
-            sub("kol", "Asia/Kolkata", "21:45")]  # fmt: skip
+    subs = [
+        sub("lon", "Europe/London", "08:00"),
+        sub("nyc", "America/New_York", "07:15"),
+        sub("kol", "Asia/Kolkata", "21:45"),
+    ]
     fired = simulate(subs, utc("2026-03-01T00:00"), utc("2026-03-31T23:59"))
     per_chat = Counter(chat for chat, _, _ in fired)
     assert per_chat == {"lon": 31, "nyc": 31, "kol": 31}
@@ -160,14 +164,22 @@ def test_weekly_fires_on_the_weekday_only() -> None:
 
 
 def test_downtime_of_30_minutes_across_the_send_time_sends_once_at_restart() -> None:
-    fired = simulate([sub("a", "Europe/London", "08:00")], utc("2026-06-10T07:00"), utc("2026-06-10T12:00"),
-                     down=(utc("2026-06-10T06:50"), utc("2026-06-10T07:20")))  # fmt: skip
+    fired = simulate(
+        [sub("a", "Europe/London", "08:00")],
+        utc("2026-06-10T07:00"),
+        utc("2026-06-10T12:00"),
+        down=(utc("2026-06-10T06:50"), utc("2026-06-10T07:20")),
+    )
     assert fired == [("a", "2026-06-10", utc("2026-06-10T07:20"))]
 
 
 def test_downtime_of_25_hours_gives_one_catch_up_not_one_per_missed_day() -> None:
-    fired = simulate([sub("a", "Asia/Kolkata", "08:00")], utc("2026-06-09T00:00"), utc("2026-06-12T00:00"),
-                     down=(utc("2026-06-10T02:00"), utc("2026-06-11T03:00")))  # fmt: skip
+    fired = simulate(
+        [sub("a", "Asia/Kolkata", "08:00")],
+        utc("2026-06-09T00:00"),
+        utc("2026-06-12T00:00"),
+        down=(utc("2026-06-10T02:00"), utc("2026-06-11T03:00")),
+    )
     assert [(slot, when.isoformat()) for _, slot, when in fired] == [
         ("2026-06-09", "2026-06-09T02:30:00+00:00"),
         ("2026-06-11", "2026-06-11T03:00:00+00:00"),  # the catch-up for 10 and 11 June

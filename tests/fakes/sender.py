@@ -9,7 +9,7 @@ from bot.digest import Digest
 from bot.sender import Blocked, Failed, Outcome, Sent, Unknown
 
 
-class Crash(BaseException):  # noqa: N818 - it stands for the process dying, not an error
+class Crash(BaseException):
     """The process dies mid-run (a BaseException, so no `except Exception` swallows it)."""
 
 
