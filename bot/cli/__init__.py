@@ -19,6 +19,7 @@ from summariser import CorpusError
 
 from ..config import ConfigError, load_config
 from ..errors import UsageError
+from ..storage import StoreError
 from . import ask, corpus, run
 
 log = logging.getLogger("digestbot")
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.data:
             config = replace(config, data_dir=Path(args.data))
         return int(args.handler(config, args) or 0)
-    except (UsageError, ConfigError, CorpusError) as exc:
+    except (UsageError, ConfigError, CorpusError, StoreError) as exc:
         print(f"digestbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,123 @@
+"""The running application: configuration, corpus, store, search index, summaries and outbox.
+
+One :class:`App` is opened at start by whichever front end runs, and handed to every command.
+Time comes from ``clock`` so tests drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from summariser import KeywordIndex, Post, Summary
+
+from . import handlers_read, handlers_settings  # noqa: F401  (declare the chat commands)
+from .config import Config
+from .digest import PostIndex, Summaries
+from .outbox import Outbox
+from .posts import load_corpus
+from .sender import Sender
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    config: Config
+    posts: dict[str, Post]
+    store: Store
+    index: KeywordIndex
+    summaries: Summaries
+    outbox: Outbox
+    clock: Callable[[], datetime] = utc_now
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stderr: TextIO | None = None,
+    ) -> App:
+        """Load the corpus, open the store (taking the data folder's lock) and the index."""
+        posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store.open(config.data_dir)
+        try:
+            index = KeywordIndex.open(config.data_dir / "index", posts.values())
+            s = config.summary
+            summaries = Summaries(
+                sentences=s.sentences,
+                comments=s.comments,
+                method=s.method,
+                cache_dir=config.data_dir / "summaries",
+            )
+            outbox = Outbox(store, {}, PostIndex(posts), summaries)
+        except BaseException:
+            store.close()
+            raise
+        return cls(config, posts, store, index, summaries, outbox, clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def add_sender(self, sender: Sender) -> None:
+        self.senders[sender.platform] = sender
+        self.outbox.senders[sender.platform] = sender
+
+    def is_bot_admin(self, platform: str, user_id: str) -> bool:
+        if platform == "telegram":
+            return user_id in {str(uid) for uid in self.config.telegram.admins}
+        if platform == "console":
+            return user_id in self.config.console_admins
+        return False
+
+    def summary(self, post: Post) -> Summary:
+        return self.summaries.summary(post)
+
+    def latest(self, count: int = 5) -> list[Post]:
+        return sorted(self.posts.values(), key=lambda p: (p.date, p.id), reverse=True)[:count]
+
+    def reload(self, stderr: TextIO | None = None) -> tuple[int, int, int]:
+        """Re-read the corpus folder: new and changed posts are indexed, removed ones dropped.
+
+        Returns (added, changed, removed). The outbox plans from the new corpus from now on.
+        """
+        fresh = load_corpus(self.config.corpus_dir, stderr=stderr or sys.stderr)
+        added, changed, removed = _diff(self.posts, fresh)
+        for post_id in removed:
+            self.index.remove(post_id)
+        for post in (fresh[i] for i in (*added, *changed)):
+            self.index.add_or_update(post)
+        self.posts = fresh
+        self.outbox.set_posts(PostIndex(fresh))
+        if added or changed or removed:
+            log.info(
+                "corpus reloaded: %d new, %d changed, %d removed",
+                *map(len, (added, changed, removed)),
+            )
+        return len(added), len(changed), len(removed)
+
+
+def _diff(
+    old: Mapping[str, Post], new: Mapping[str, Post]
+) -> tuple[list[str], list[str], list[str]]:
+    added = [pid for pid in new if pid not in old]
+    removed = [pid for pid in old if pid not in new]
+    changed = [
+        pid for pid in new if pid in old and new[pid].content_hash() != old[pid].content_hash()
+    ]
+    return added, changed, removed

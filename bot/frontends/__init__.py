@@ -1,0 +1,1 @@
+"""Front ends: each turns platform events into Commands and Replies into platform messages."""
