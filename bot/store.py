@@ -142,6 +142,9 @@ class Store:
         migrate(self.data_dir, version)
 
     def _load(self) -> None:
+        if not self.readonly:  # half-written temp files of a killed process: never read, drop them
+            for stale in self.root.rglob("*.tmp"):
+                stale.unlink(missing_ok=True)
         self._shards = [_Shard(self.root, n, self.readonly) for n in range(SHARDS)]
         for shard in self._shards:
             for doc in shard.subs:
