@@ -1,0 +1,218 @@
+"""The Telegram front end (python-telegram-bot 22): thin handlers around the command layer.
+
+Chosen when the token variable named in the config is set. Polling by default, webhook mode by
+config; ``[telegram] base_url`` points it at a self-hosted Bot API server. One place registers
+the handlers (:func:`build_application`); one error handler logs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from telegram import BotCommand, Message, Update
+from telegram import Chat as TgChat
+from telegram.constants import ChatMemberStatus
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from ..app import App
+from ..commands import (
+    CHANNEL,
+    GROUP,
+    PRIVATE,
+    REGISTRY,
+    Chat,
+    Command,
+    User,
+    commands,
+    dispatch,
+    parse,
+)
+from ..schedule import make_scheduler, schedule_digests
+from .telegram_inline import answer_callback, answer_inline
+from .telegram_send import PLATFORM, TelegramSender, send_reply
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_ADMIN = 1087968824  # GroupAnonymousBot: the sender of an anonymous admin's messages
+ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class TelegramFrontend:
+    """Owns the PTB Application, the digest sender and the scheduler for one App."""
+
+    def __init__(self, app: App, token: str) -> None:
+        self.app = app
+        self.application = build_application(app, token, self)
+        self.sender = TelegramSender(self.application.bot)
+        self.lock = asyncio.Lock()
+        self.scheduler = make_scheduler()
+
+    async def tick(self, now: datetime) -> None:
+        """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
+        async with self.lock:
+            await self.app.outbox.tick(now)
+            self.apply_migrations()
+
+    def apply_migrations(self) -> None:
+        for old, new in self.sender.take_migrations():
+            self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+
+    async def post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.app.add_sender(self.sender)
+        await application.bot.set_my_commands(
+            [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
+        )
+        schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
+        self.scheduler.start()
+
+    async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def migrate(self, old: str, new: str) -> None:
+        async with self.lock:
+            self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+
+
+def build_application(
+    app: App, token: str, frontend: TelegramFrontend
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application with every handler registered in one place."""
+    base = app.config.telegram.base_url
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(frontend.post_init)
+        .post_shutdown(frontend.post_shutdown)
+    )
+    if base:
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+    application = builder.build()
+    application.bot_data["app"] = app
+    application.bot_data["frontend"] = frontend
+    messages = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(MessageHandler(messages & (filters.TEXT | filters.COMMAND), on_message))
+    application.add_handler(CallbackQueryHandler(_wrap(answer_callback)))
+    application.add_handler(InlineQueryHandler(_wrap(answer_inline)))
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_error_handler(on_error)
+    return application
+
+
+def _wrap(
+    handler: Callable[[App, Update, Context], Coroutine[Any, Any, None]],
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    async def call(update: Update, context: Context) -> None:
+        await handler(context.bot_data["app"], update, context)
+
+    return call
+
+
+def chat_of(chat: TgChat) -> Chat:
+    kind = {"private": PRIVATE, "channel": CHANNEL}.get(chat.type, GROUP)
+    return Chat(PLATFORM, str(chat.id), kind, chat.title or chat.full_name or "")
+
+
+async def is_chat_admin(message: Message, context: Context) -> bool:
+    """Admins of a group: real admins, anonymous admins, and the channel itself posting."""
+    chat = message.chat
+    if chat.type == TgChat.CHANNEL:
+        return True  # only a channel's admins can post in it
+    if message.sender_chat is not None:
+        return message.sender_chat.id == chat.id  # anonymous admin posts as the group
+    if message.from_user is None or message.from_user.id == ANONYMOUS_ADMIN:
+        return False
+    member = await context.bot.get_chat_member(chat.id, message.from_user.id)
+    return member.status in ADMIN_STATUSES
+
+
+async def on_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None or message.forward_origin is not None:
+        return  # forwarded text is never a command
+    app: App = context.bot_data["app"]
+    chat = chat_of(message.chat)
+    sender = message.from_user
+    user = User(str(sender.id) if sender else "", sender.full_name if sender else "")
+    cmd = parse(message.text, chat, user, bot_username=context.bot.username or "")
+    if cmd is None:
+        return
+    spec = REGISTRY.get(cmd.name)
+    if chat.is_group and spec is not None and spec.changes_group:
+        admin = await is_chat_admin(message, context)
+        cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
+    reply = await dispatch(app, cmd)
+    await send_reply(context.bot, message.chat_id, reply)
+
+
+async def on_migrate(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    frontend: TelegramFrontend = context.bot_data["frontend"]
+    await frontend.migrate(str(message.chat_id), str(message.migrate_to_chat_id))
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    change = update.my_chat_member
+    if change is None:
+        return
+    app: App = context.bot_data["app"]
+    status = change.new_chat_member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        app.store.set_active(PLATFORM, str(change.chat.id), False, now=app.now())
+        log.info("removed from chat %s: subscription paused", change.chat.id)
+
+
+async def on_error(update: object, context: Context) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, "Sorry, something went wrong on our side."
+            )
+        except Exception:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+
+def run_telegram(app: App) -> int:
+    """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured."""
+    token = app.config.telegram_token()
+    assert token, "run_telegram needs the token (checked by `digestbot run`)"
+    frontend = TelegramFrontend(app, token)
+    tg = app.config.telegram
+    if tg.mode == "webhook":
+        frontend.application.run_webhook(
+            listen=tg.webhook_listen,
+            port=tg.webhook_port,
+            url_path="telegram",
+            webhook_url=tg.webhook_url,
+            secret_token=_secret(tg.webhook_secret_env),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        frontend.application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _secret(env_name: str) -> str | None:
+    import os
+
+    return os.environ.get(env_name) or None
