@@ -323,7 +323,7 @@ def render_text(digest: Digest) -> str:
         lines.append("")
         head = "New in the discussion: " if item.kind == "discussion" else ""
         lines.append(
-            f"{head}{item.title} ({item.date.day} {item.date:%B %Y}, /read {item.short_id})"
+            f"{head}{item.title} ({item.date.day} {item.date:%B %Y}, post {item.short_id})"
         )
         lines.extend(f"  {sentence}" for sentence in item.sentences)
         if item.kind == "discussion":

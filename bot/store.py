@@ -135,8 +135,8 @@ class Store:
                 f"{self.root / 'meta.json'}: schema version {version} was written by a newer "
                 f"digestbot (this one reads up to {SCHEMA_VERSION}); upgrade digestbot"
             )
-        if version == SCHEMA_VERSION:
-            return
+        if version == SCHEMA_VERSION or (version == 0 and self.readonly):
+            return  # a reader of a folder never written sees an empty store
         if self.readonly:
             raise StoreError(f"{self.data_dir}: the store needs a migration; start the bot once")
         migrate(self.data_dir, version)

@@ -20,11 +20,11 @@ from summariser import CorpusError
 from ..config import ConfigError, load_config
 from ..errors import UsageError
 from ..storage import StoreError
-from . import ask, corpus, run
+from . import ask, corpus, digest_cmd, run
 
 log = logging.getLogger("digestbot")
 
-MODULES = [corpus, ask, run]
+MODULES = [corpus, ask, digest_cmd, run]
 
 
 class Parser(argparse.ArgumentParser):
