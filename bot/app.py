@@ -39,7 +39,7 @@ class App:
     summaries: Summaries
     outbox: Outbox
     clock: Callable[[], datetime] = utc_now
-    senders: dict[str, Sender] = field(default_factory=dict)
+    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(

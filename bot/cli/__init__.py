@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from summariser import CorpusError
 
+from .. import redact
 from ..config import ConfigError, load_config
 from ..errors import UsageError
 from ..storage import StoreError
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = replace(config, data_dir=Path(args.data))
         return int(args.handler(config, args) or 0)
     except (UsageError, ConfigError, CorpusError, StoreError) as exc:
-        print(f"digestbot: {exc}", file=sys.stderr)
+        print(f"digestbot: {redact.redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("digestbot: interrupted", file=sys.stderr)
@@ -84,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _setup_logging(verbosity: int) -> None:
+    redact.install()
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs request URLs, which contain the bot token, at INFO.

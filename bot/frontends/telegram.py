@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from .. import redact
 from ..app import App
 from ..commands import (
     CHANNEL,
@@ -55,8 +56,11 @@ Context = ContextTypes.DEFAULT_TYPE
 class TelegramFrontend:
     """Owns the PTB Application, the digest sender and the scheduler for one App."""
 
-    def __init__(self, app: App, token: str) -> None:
+    def __init__(self, app: App, token: str, *, scheduled: bool = True) -> None:
+        redact.add_secret(token)
+        redact.install()
         self.app = app
+        self.scheduled = scheduled
         self.application = build_application(app, token, self)
         self.sender = TelegramSender(self.application.bot)
         self.lock = asyncio.Lock()
@@ -77,8 +81,9 @@ class TelegramFrontend:
         await application.bot.set_my_commands(
             [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
         )
-        schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
-        self.scheduler.start()
+        if self.scheduled:
+            schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
+            self.scheduler.start()
 
     async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if self.scheduler.running:

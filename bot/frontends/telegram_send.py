@@ -72,7 +72,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> list[Message]:
 class TelegramSender:
     """The outbox's Sender for Telegram chats."""
 
-    bot: Bot
+    bot: Bot = field(repr=False)  # PTB's repr of a Bot shows its token
     platform: str = PLATFORM
     migrations: list[tuple[str, str]] = field(default_factory=list)
 
