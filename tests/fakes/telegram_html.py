@@ -59,6 +59,7 @@ class _Open:
     tag: str
     start: int
     attrs: dict[str, str]
+    order: int
 
 
 def _u16(text: str) -> int:
@@ -73,7 +74,8 @@ class _Parser:
         self.out: list[str] = []
         self.offset = 0
         self.stack: list[_Open] = []
-        self.entities: list[Entity] = []
+        self.entities: list[tuple[int, Entity]] = []
+        self.opened = 0
 
     def byte_offset(self, index: int) -> int:
         return len(self.src[:index].encode("utf-8"))
@@ -106,7 +108,8 @@ class _Parser:
             raise HtmlParseError(
                 f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"'
             )
-        return ParsedHtml("".join(self.out), tuple(sorted(self.entities, key=_entity_key)))
+        ordered = sorted(self.entities, key=lambda pair: (pair[1].offset, pair[0]))
+        return ParsedHtml("".join(self.out), tuple(entity for _, entity in ordered))
 
     def entity(self) -> None:
         match = _ENTITY.match(self.src, self.pos)
@@ -141,7 +144,8 @@ class _Parser:
         if name == "a" and "href" not in attrs:
             raise self.fail('Tag "a" must have attribute "href"', index)
         self._check_nesting(name, attrs, index)
-        self.stack.append(_Open(name, self.offset, attrs))
+        self.opened += 1
+        self.stack.append(_Open(name, self.offset, attrs, self.opened))
 
     def _attrs(self, rest: str, index: int) -> dict[str, str]:
         attrs: dict[str, str] = {}
@@ -179,11 +183,8 @@ class _Parser:
             kind = ENTITY_TYPES[name]
             if name == "blockquote" and "expandable" in top.attrs:
                 kind = "expandable_blockquote"
-            self.entities.append(Entity(kind, top.start, length, top.attrs.get("href")))
-
-
-def _entity_key(entity: Entity) -> tuple[int, int]:
-    return entity.offset, -entity.length
+            entity = Entity(kind, top.start, length, top.attrs.get("href"))
+            self.entities.append((top.order, entity))
 
 
 def parse_telegram_html(source: str, *, strict: bool = True) -> ParsedHtml:

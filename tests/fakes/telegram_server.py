@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import time
 from collections import Counter, deque
@@ -34,7 +35,7 @@ from tests.fakes.telegram_inject import Injector
 from tests.fakes.telegram_updates import JSON, TOKEN, bot_user, chat, chat_full_info
 from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
 
-__all__ = ["ApiError", "Call", "FakeTelegram", "post_webhook"]
+__all__ = ["ApiError", "Call", "FakeTelegram", "RedactToken", "post_webhook"]
 
 JSON_FIELDS = frozenset(
     {
@@ -70,6 +71,20 @@ def _normalise(params: dict[str, Any], from_json: bool) -> dict[str, Any]:
     return result
 
 
+class RedactToken(logging.Filter):
+    """A logger filter that replaces the token in a record's message with ``<token>``."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
 class FakeTelegram(Injector):
     """The loopback Bot API server; see the module docstring."""
 
@@ -78,6 +93,7 @@ class FakeTelegram(Injector):
         self.token = token
         self.strict_html = strict_html
         self.rate_limit = False
+        self.clock: Callable[[], float] = time.monotonic
         self.port = 0
         self.calls: list[Call] = []
         self.delivered: dict[int, list[JSON]] = {}
@@ -114,9 +130,11 @@ class FakeTelegram(Injector):
     async def start(self) -> None:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{prefix}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
@@ -183,16 +201,29 @@ class FakeTelegram(Injector):
         self, method: str, count: int = 1, *, chat_id: int | None = None, timeout: float = 5.0
     ) -> list[Call]:
         """The first ``count`` calls of ``method`` (to ``chat_id``), waiting up to ``timeout``."""
+
+        def found() -> list[Call]:
+            calls = self.calls_to(method)
+            return [c for c in calls if chat_id is None or c.chat_id == chat_id]
+
+        await self.wait_until(
+            lambda: len(found()) >= count,
+            timeout,
+            lambda: f"expected {count} {method} call(s); calls: {[c.method for c in self.calls]}",
+        )
+        return found()[:count]
+
+    @staticmethod
+    async def wait_until(
+        condition: Callable[[], bool],
+        timeout: float = 5.0,
+        describe: Callable[[], str] = lambda: "condition not met",
+    ) -> None:
+        """Wait (polling every 5 ms) until ``condition()``; AssertionError after ``timeout``."""
         deadline = time.monotonic() + timeout
-        while True:
-            found = [c for c in self.calls_to(method) if chat_id is None or c.chat_id == chat_id]
-            if len(found) >= count:
-                return found[:count]
+        while not condition():
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"expected {count} {method} call(s), got {len(found)}: "
-                    f"{[c.method for c in self.calls]}"
-                )
+                raise AssertionError(f"after {timeout} s: {describe()}")
             await asyncio.sleep(0.005)
 
     def errors(self, status: int) -> int:
@@ -215,7 +246,7 @@ class FakeTelegram(Injector):
             params = _normalise(raw, from_json=True)
         else:
             params = _normalise(dict(await request.post()), from_json=False)
-        call = Call(method, params, time.monotonic())
+        call = Call(method, params, self.clock())
         self.calls.append(call)
         handler = self._handlers.get(method.lower())
         if handler is None:
@@ -242,7 +273,7 @@ class FakeTelegram(Injector):
     def _check_rate(self, chat_id: int) -> None:
         if not self.rate_limit:
             return
-        now = time.monotonic()
+        now = self.clock()
         while self._recent_sends and now - self._recent_sends[0] >= 1.0:
             self._recent_sends.popleft()
         if len(self._recent_sends) >= GLOBAL_PER_SECOND:
