@@ -33,8 +33,9 @@ def progress(items: Sequence[T], label: str) -> Iterator[T]:
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A Markdown table (readable as plain text too); numbers right-aligned."""
     body = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in
-              enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)
+    ]
     numeric = [bool(body) and all(_is_number(r[i]) for r in body) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
@@ -44,10 +45,14 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
         ]
         return "| " + " | ".join(parts) + " |"
 
-    rule = "|" + "|".join(
-        "-" * (w + 1) + ":" if num else "-" * (w + 2)
-        for w, num in zip(widths, numeric, strict=True)
-    ) + "|"
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if num else "-" * (w + 2)
+            for w, num in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
     return "\n".join([line(headers), rule, *(line(r) for r in body)])
 
 

@@ -3,8 +3,8 @@
 Reads every ``*.jsonl`` of the evaluation folder (one ``{"id", "text", "references": [...]}``
 per line; see its README). Every system gets the same sentence budget and the same offline
 sentence splitter and word tokenizer. Scores are F1 x 100 (rouge-score, ``use_stemmer=True``,
-``rougeLsum`` over sentences joined by newlines, in summaries and references alike), averaged over the references of a document,
-then over documents.
+``rougeLsum`` over sentences joined by newlines, in summaries and references alike), averaged
+over the references of a document, then over documents.
 
     .venv/bin/python bench/quality.py [--eval-dir DIR] [--quick] [--methods]
 """
@@ -61,7 +61,9 @@ def load_rows(path: Path) -> list[Row]:
             refs = tuple("\n".join(split_sentences(str(r))) for r in item["references"])
             rows.append(Row(str(item["id"]), str(item["text"]), refs))
         except (ValueError, KeyError, TypeError) as error:
-            raise BadInput(f"{path}:{number}: not a row with id, text, references ({error})") from None
+            raise BadInput(
+                f"{path}:{number}: not a row with id, text, references ({error})"
+            ) from None
     if not rows:
         raise BadInput(f"{path}: no rows")
     return rows
@@ -110,7 +112,9 @@ def systems(all_methods: bool) -> dict[str, System]:
     return found
 
 
-def evaluate(rows: Sequence[Row], system: System, budget: int, kind: str, label: str) -> list[float]:
+def evaluate(
+    rows: Sequence[Row], system: System, budget: int, kind: str, label: str
+) -> list[float]:
     """Mean ROUGE-1, ROUGE-2, ROUGE-Lsum F1 x 100 and mean words per summary."""
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     totals = [0.0, 0.0, 0.0, 0.0]
@@ -132,8 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = sorted(args.eval_dir.glob("*.jsonl")) if args.eval_dir.is_dir() else []
     if not files:
-        print(f"quality: no evaluation data (*.jsonl) in {args.eval_dir}; pass --eval-dir DIR",
-              file=sys.stderr)
+        print(
+            f"quality: no evaluation data (*.jsonl) in {args.eval_dir}; pass --eval-dir DIR",
+            file=sys.stderr,
+        )
         return 2
     try:
         data = {path.stem: load_rows(path) for path in files}

@@ -4,15 +4,19 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 ``__all__`` here.
 """
 
+from .cache import SummaryCache
 from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text
-from .extractive import summarise
+from .extractive import KINDS, summarise
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
 from .query import QueryError
+from .scorers import METHODS
 from .search import KeywordIndex, SyncReport
 from .sentences import OfflineTokenizer, sentence_spans, split_sentences, words
-from .threads import summarise_post
+from .threads import summarise_post, top_comments
 
 __all__ = [
+    "KINDS",
+    "METHODS",
     "Comment",
     "CorpusError",
     "KeywordIndex",
@@ -24,6 +28,7 @@ __all__ = [
     "Quote",
     "SearchHit",
     "Summary",
+    "SummaryCache",
     "SyncReport",
     "load_folder",
     "parse_file",
@@ -32,5 +37,6 @@ __all__ = [
     "split_sentences",
     "summarise",
     "summarise_post",
+    "top_comments",
     "words",
 ]

@@ -3,12 +3,13 @@
 1. Split the text into sentences (exact spans, so quotes are verbatim).
 2. Score every sentence with the chosen method (:mod:`summariser.scorers`, default LexRank),
    scaled to 0..1.
-3. Add priors: for an article, a lead prior (earlier sentences score higher, as news and blog
-   posts state their point first); for a discussion, a small bonus for the opening sentence of
-   each contribution and for sentences whose terms recur across many contributions.
+3. Add priors. Both kinds: closeness to the centroid of the whole text; a sentence that only
+   introduces what follows ("Here is the letter:-") or looks like a heading is pushed down. An article gets a lead prior
+   (earlier sentences score higher: news and blog posts state their point first); a discussion
+   favours sentences whose terms recur across many contributions (what several people say).
 4. Pick greedily by maximal marginal relevance: score minus similarity to what is already
    chosen, so the summary does not repeat itself; a sentence too close to a chosen one (cosine
-   >= ``DUPLICATE``, or the same words) is never taken. Sentences of ``MIN_WORDS``..``MAX_WORDS``
+   >= ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of ``MIN_WORDS``..``MAX_WORDS``
    words are preferred; shorter ones are used only when those run out, longer ones last.
 5. Return the picks in source order.
 """
@@ -23,14 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .ranking import TermMatrix
+from .ranking import TermMatrix, similarity_to
 from .scorers import CUBIC_METHODS, METHODS, SCORERS
 from .sentences import sentence_spans, words
 
 KINDS = ("article", "discussion")
 MAX_WORDS = 60
-MIN_WORDS = 5
+MIN_WORDS = 7
 DUPLICATE = 0.7
+HEADING_WORDS = 12
+_STOPS = frozenset(".!?…")
+_CLOSERS = "\"'”’)]» "
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
@@ -38,12 +42,13 @@ _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 class Tuning:
     """Weights of the priors and of the redundancy penalty (defaults tuned on held-out data)."""
 
-    lead: float = 0.5  # article: weight of the lead prior against the method's score
-    lead_decay: float = 1.0  # article: prior of sentence i is 1 / (1 + i / lead_decay)
-    opening: float = 0.1  # discussion: bonus for the first sentence of a contribution
-    consensus: float = 0.3  # discussion: weight of cross-contribution term spread
-    redundancy: float = 0.5  # MMR: penalty per unit of cosine similarity to a chosen sentence
-    same_block: float = 0.1  # discussion: penalty for a second pick from one contribution
+    lead: float = 0.9  # article: weight of the lead prior against the method's score
+    lead_decay: float = 2.0  # article: prior of sentence i is 1 / (1 + i / lead_decay)
+    consensus: float = 0.6  # discussion: weight of cross-contribution term spread
+    centroid: float = 1.0  # weight of the cosine to the whole text's centroid (both kinds)
+    redundancy: float = 0.8  # MMR: penalty per unit of cosine similarity to a chosen sentence
+    intro: float = 1.0  # penalty for a sentence that only introduces what follows ("...:")
+    heading: float = 1.0  # penalty for a heading or sign-off line (see :func:`headings`)
 
 
 DEFAULT_TUNING = Tuning()
@@ -57,7 +62,7 @@ class Scored:
     scores: np.ndarray
     unit: sparse.csr_matrix
     word_counts: np.ndarray
-    blocks: np.ndarray
+    matrix: TermMatrix
 
 
 def resolve_method(method: str, kind: str) -> str:
@@ -80,13 +85,18 @@ def summarise(
     ``method``: one of ``METHODS`` (``"kl"`` falls back to LexRank for discussions).
     """
     method = resolve_method(method, kind)
-    spans = sentence_spans(text)
-    if not spans or sentences <= 0:
+    if sentences <= 0:
         return []
+    scored = prepare(text, kind=kind, method=method)
+    return [scored.texts[i] for i in sorted(select(scored, sentences))]
+
+
+def prepare(text: str, *, kind: str, method: str) -> Scored:
+    """Split ``text`` and score its sentences (``method`` already resolved)."""
+    spans = sentence_spans(text)
     texts = [text[a:b] for a, b in spans]
     blocks = block_numbers(text, [a for a, _ in spans])
-    scored = score_sentences(texts, blocks, kind=kind, method=method)
-    return [texts[i] for i in sorted(select(scored, sentences))]
+    return score_sentences(texts, blocks, headings(text, spans), kind=kind, method=method)
 
 
 def block_numbers(text: str, starts: Sequence[int]) -> list[int]:
@@ -95,9 +105,21 @@ def block_numbers(text: str, starts: Sequence[int]) -> list[int]:
     return [bisect.bisect_left(breaks, start) for start in starts]
 
 
+def headings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """Which sentences look like headings or sign-offs: a short line of their own that does not
+    end like a sentence ("A Comment from the Conference – Paul Senior", "Dear Readers")."""
+    flags = []
+    for start, end in spans:
+        own_line = (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in ("", "\n")
+        stop = text[start:end].rstrip(_CLOSERS)[-1:] in _STOPS
+        flags.append(own_line and not stop and len(words(text[start:end])) <= HEADING_WORDS)
+    return flags
+
+
 def score_sentences(
     texts: Sequence[str],
     blocks: Sequence[int],
+    heading: Sequence[bool] | None = None,
     *,
     kind: str,
     method: str,
@@ -105,17 +127,23 @@ def score_sentences(
 ) -> Scored:
     """Method scores scaled to 0..1 plus the priors of ``kind``."""
     matrix = TermMatrix.of(texts)
+    if not texts:
+        return Scored([], np.zeros(0), matrix.unit_smooth(), np.zeros(0), matrix)
+    unit = matrix.unit_smooth()
     base = scale(SCORERS[method](texts, matrix))
+    if tuning.centroid:
+        base = scale(base + tuning.centroid * scale(_centroid_similarity(unit)))
     block_array = np.asarray(blocks, dtype=np.int64)
     if kind == "article":
         prior = 1.0 / (1.0 + np.arange(len(texts)) / tuning.lead_decay)
         scores = (1.0 - tuning.lead) * base + tuning.lead * prior
     else:
-        opening = np.r_[True, block_array[1:] != block_array[:-1]]
-        spread = scale(_consensus(matrix, block_array))
-        scores = base + tuning.opening * opening + tuning.consensus * spread
-    counts = np.array([len(words(t)) for t in texts])
-    return Scored(list(texts), scores, matrix.unit_smooth(), counts, block_array)
+        scores = base + tuning.consensus * scale(_consensus(matrix, block_array))
+    scores = scores - tuning.intro * np.array([t.rstrip(" -–—").endswith(":") for t in texts])
+    if heading is not None:
+        scores = scores - tuning.heading * np.asarray(heading, dtype=np.float64)
+    counts = matrix.word_counts if matrix.word_counts is not None else np.zeros(len(texts))
+    return Scored(list(texts), scores, unit, counts, matrix)
 
 
 def scale(values: np.ndarray) -> np.ndarray:
@@ -128,10 +156,17 @@ def scale(values: np.ndarray) -> np.ndarray:
     return np.asarray((values - low) / (high - low))
 
 
+def _centroid_similarity(unit: sparse.csr_matrix) -> np.ndarray:
+    """Cosine of each sentence to the sum of all sentences (the text's centroid)."""
+    centroid = np.asarray(unit.sum(axis=0)).ravel()
+    length = float(np.linalg.norm(centroid))
+    return np.asarray(unit @ centroid) / length if length else np.zeros(unit.shape[0])
+
+
 def _consensus(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
     """Mean share of contributions that use each term of the sentence (0 for no terms)."""
     counts = matrix.counts
-    n_blocks = int(blocks.max()) + 1 if blocks.size else 1
+    n_blocks = max(len(np.unique(blocks)), 1)
     rows = matrix.rows()
     pairs = np.unique(blocks[rows] * counts.shape[1] + counts.indices)
     spread = np.bincount(pairs % counts.shape[1], minlength=counts.shape[1]) / n_blocks
@@ -152,9 +187,8 @@ def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[
     tiers = [(wc >= MIN_WORDS) & (wc <= MAX_WORDS), wc < MIN_WORDS, wc > MAX_WORDS]
     closest = np.zeros(n)
     blocked = np.zeros(n, dtype=bool)
-    used_blocks = np.zeros(int(scored.blocks.max()) + 1, dtype=bool)
-    seen: set[tuple[str, ...]] = set()
-    keys = [tuple(w.lower() for w in words(t)) for t in scored.texts]
+    seen: set[str] = set()
+    keys = [" ".join(t.lower().split()) for t in scored.texts]
     chosen: list[int] = []
     for tier in tiers:
         while len(chosen) < count:
@@ -162,13 +196,11 @@ def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[
             if not open_.any():
                 break
             value = scored.scores - tuning.redundancy * closest
-            value = value - tuning.same_block * used_blocks[scored.blocks]
             pick = int(np.argmax(np.where(open_, value, -np.inf)))
             chosen.append(pick)
             seen.add(keys[pick])
-            similarity = (scored.unit @ scored.unit[pick].T).toarray().ravel()
+            similarity = similarity_to(scored.unit, pick)
             closest = np.maximum(closest, similarity)
-            used_blocks[scored.blocks[pick]] = True
             blocked |= closest >= DUPLICATE
             blocked |= np.fromiter((k in seen for k in keys), bool, n)
     return chosen

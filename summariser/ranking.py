@@ -13,7 +13,6 @@ stop words removed, then the Snowball English stemmer.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,8 +41,27 @@ def stem(word: str) -> str:
 
 def terms(sentence: str) -> list[str]:
     """Content terms of a sentence as sumy's summarisers see them: lower, no stop words, stems."""
-    lowered = (w.lower() for w in words(sentence))
-    return [stem(w) for w in lowered if w not in STOP_WORDS]
+    return terms_of_words(words(sentence))
+
+
+_TERM_OF_WORD: dict[str, str] = {}
+_TERM_CACHE_SIZE = 200_000
+
+
+def terms_of_words(tokens: Sequence[str]) -> list[str]:
+    """Content terms of word tokens (a word -> term table makes repeats cost one lookup)."""
+    table = _TERM_OF_WORD
+    found = []
+    for token in tokens:
+        term = table.get(token)
+        if term is None:
+            if len(table) >= _TERM_CACHE_SIZE:
+                table.clear()
+            lowered = token.lower()
+            term = table[token] = "" if lowered in STOP_WORDS else stem(lowered)
+        if term:
+            found.append(term)
+    return found
 
 
 @dataclass(frozen=True)
@@ -56,25 +74,27 @@ class TermMatrix:
 
     counts: sparse.csr_matrix
     vocabulary: dict[str, int]
+    word_counts: np.ndarray | None = None  # words per sentence (stop words included)
 
     @classmethod
     def build(cls, sentence_terms: Sequence[Sequence[str]]) -> TermMatrix:
         vocabulary: dict[str, int] = {}
-        indices: list[int] = []
-        data: list[float] = []
-        indptr = [0]
-        for items in sentence_terms:
-            for term, count in Counter(items).items():
-                indices.append(vocabulary.setdefault(term, len(vocabulary)))
-                data.append(float(count))
-            indptr.append(len(indices))
+        add = vocabulary.setdefault
+        indices = [add(term, len(vocabulary)) for items in sentence_terms for term in items]
+        indptr = np.zeros(len(sentence_terms) + 1, dtype=np.int32)
+        np.cumsum([len(items) for items in sentence_terms], out=indptr[1:])
         shape = (len(sentence_terms), max(len(vocabulary), 1))
-        arrays = (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32), indptr)
-        return cls(sparse.csr_matrix(arrays, shape=shape), vocabulary)
+        data = np.ones(len(indices), dtype=np.float64)
+        counts = sparse.csr_matrix((data, np.array(indices, dtype=np.int32), indptr), shape=shape)
+        counts.sum_duplicates()
+        return cls(counts, vocabulary)
 
     @classmethod
     def of(cls, sentences: Sequence[str]) -> TermMatrix:
-        return cls.build([terms(s) for s in sentences])
+        """Terms of each sentence, counted; also keeps the number of words of each."""
+        tokens = [words(s) for s in sentences]
+        built = cls.build([terms_of_words(t) for t in tokens])
+        return cls(built.counts, built.vocabulary, np.array([len(t) for t in tokens]))
 
     @property
     def size(self) -> int:
@@ -106,7 +126,6 @@ class TermMatrix:
         data = weights * scale[rows]
         return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
-
     def unit_smooth(self) -> sparse.csr_matrix:
         """Term counts x (1 + log(N / df)), rows at length 1: for telling repeats apart.
 
@@ -121,6 +140,14 @@ class TermMatrix:
         scale = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
         data = weights * scale[rows]
         return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+
+def similarity_to(unit: sparse.csr_matrix, row: int) -> np.ndarray:
+    """Dot product of every row of ``unit`` with its row ``row`` (a cosine for unit rows)."""
+    start, end = unit.indptr[row], unit.indptr[row + 1]
+    dense = np.zeros(unit.shape[1])
+    dense[unit.indices[start:end]] = unit.data[start:end]
+    return np.asarray(unit @ dense)
 
 
 def cosine_matrix(matrix: TermMatrix) -> sparse.csr_matrix:

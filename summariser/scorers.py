@@ -46,8 +46,8 @@ def lsa(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
     tf = counts.counts.data / np.maximum(row_max[rows], 1.0)
     smoothed = LSA_SMOOTH + (1 - LSA_SMOOTH) * tf
     stored = np.bincount(rows, minlength=n)
-    squares = np.bincount(rows, smoothed * smoothed, minlength=n)
-    squares += (len(vocabulary) - stored) * LSA_SMOOTH**2
+    unstored = (len(vocabulary) - stored) * LSA_SMOOTH**2
+    squares = np.bincount(rows, smoothed * smoothed, minlength=n) + unstored
     squares[row_max == 0] = 0.0
     return np.asarray(np.sqrt(squares))
 
