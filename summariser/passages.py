@@ -93,9 +93,17 @@ def _analyse(post: Post) -> list[_Sentence]:
     parts += [("comment", c.ref, c.author, c.text) for c in post.walk_comments()]
     sentences = []
     for where, ref, author, text in parts:
+        tokens = word_terms(text)
+        i = 0
         for start, end in sentence_spans(text):
-            piece = text[start:end]
-            sentences.append(_Sentence(where, ref, author, piece, tuple(word_terms(piece))))
+            while i < len(tokens) and tokens[i][0] < start:
+                i += 1
+            j = i
+            while j < len(tokens) and tokens[j][1] <= end:
+                j += 1
+            found = tuple((a - start, b - start, t) for a, b, t in tokens[i:j])
+            sentences.append(_Sentence(where, ref, author, text[start:end], found))
+            i = j
     return sentences
 
 

@@ -6,7 +6,8 @@
   A quoted single word is required even when it is a stop word. Curly quotes work too; an
   unclosed quote runs to the end of the query.
 - ``-word`` and ``-"a phrase"``: posts containing it are left out.
-- ``right-wing``, ``U.K``: words joined by ``-``, ``.`` or ``/`` are searched as a phrase.
+- ``right-wing``, ``U.K``, ``don't``: words joined by ``-``, ``.``, ``/`` or an apostrophe are
+  searched as a phrase.
 - everything else (``*``, ``(``, ``:``, ``NEAR``, emoji, control characters) is plain text:
   symbols are ignored and operator words are just words. Nothing is passed to an engine as syntax.
 
@@ -20,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .analysis import fold, is_stop_word, term, terms
+from .analysis import is_stop_word, terms
 from .sentences import words
 
 MAX_QUERY_CHARS = 500
@@ -91,26 +92,27 @@ class _Builder:
         negative = chunk.startswith("-")
         body = chunk.lstrip("-+")
         found = words(body)
-        if not found:
-            return
         if len(found) > 1 and _JOINED.match(body):
             self.phrase(body, negative=negative)
-        elif negative:
-            self.excluded.extend((t,) for t in map(term, found) if t)
-        else:
-            for word in found:
-                self.word(word)
-
-    def word(self, word: str) -> None:
-        if is_stop_word(word):
-            self.ignored.append(fold(word))
             return
-        found = term(word)
-        if found:
-            self.terms.setdefault(found, word)
+        for word in found:
+            self.word(word, negative=negative)
+
+    def word(self, word: str, *, negative: bool) -> None:
+        found = tuple(terms(word))
+        if not found:
+            return  # longer than any indexed word
+        if negative:
+            self.excluded.append(found)
+        elif is_stop_word(word):
+            self.ignored.append(word.lower())
+        elif len(found) > 1:  # "don't", "naïve" split by the analyzer: keep the parts together
+            self.phrase(word, negative=False)
+        else:
+            self.terms.setdefault(found[0], word)
 
     def phrase(self, text: str, *, negative: bool) -> None:
-        found = tuple(t for t in terms(text) if t)
+        found = tuple(terms(text))
         if not found:
             return
         if negative:

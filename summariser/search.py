@@ -29,7 +29,7 @@ from pathlib import Path
 
 import tantivy
 
-from .analysis import fold, terms
+from .analysis import folded, word_terms
 from .models import Post, SearchHit
 from .passages import PassageFinder
 from .query import ParsedQuery, QueryError, parse_query
@@ -194,7 +194,7 @@ class KeywordIndex:
         weights: dict[str, float] = {}
         for term in parsed.all_terms:
             df = engine.searcher.doc_freq("text", term)
-            weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            weights[term] = 1.0 + math.log(1 + (total - df + 0.5) / (df + 0.5))
         for phrase in parsed.phrases:
             weights[" ".join(phrase)] = sum(weights[t] for t in phrase)
         return weights
@@ -206,7 +206,7 @@ class KeywordIndex:
         except QueryError:
             return []
         engine = self._engine
-        unknown = [fold(w) for w in parsed.words if not _indexed(engine, w)]
+        unknown = [t for t in parsed.terms if not _indexed(engine, t)]
         if not unknown:
             return []
         vocabulary = self._vocabulary
@@ -214,19 +214,31 @@ class KeywordIndex:
             vocabulary = self._vocabulary = engine.vocabulary()
         counts = dict(vocabulary)
         found: list[str] = []
-        for word in unknown:
-            near = [v for v in counts if abs(len(v) - len(word)) <= 2 and v != word]
-            close = difflib.get_close_matches(word, near, n=limit * 2, cutoff=0.75)
-            close.sort(key=lambda v: (-difflib.SequenceMatcher(None, word, v).ratio(), -counts[v]))
-            found += [v for v in close[:limit] if v not in found]
+        for stem in unknown:
+            near = [v for v in counts if abs(len(v) - len(stem)) <= 2 and v != stem]
+            close = difflib.get_close_matches(stem, near, n=limit * 2, cutoff=0.75)
+            close.sort(key=lambda v: (-difflib.SequenceMatcher(None, stem, v).ratio(), -counts[v]))
+            for candidate in close[:limit]:
+                word = self._surface(engine, candidate)
+                if word not in found:
+                    found.append(word)
         return found[:limit]
 
+    def _surface(self, engine: Engine, stem: str) -> str:
+        """The word as written (folded) behind an indexed stem, from a post that has it."""
+        best = engine.ranked(_either_field(stem), 1)
+        post = self._posts.get(best[0][1]) if best else None
+        if post is None:
+            return stem
+        for text in (post.title, *post.body, *(c.text for c in post.walk_comments())):
+            for start, end, found in word_terms(text):
+                if found == stem:
+                    return " ".join(folded(text[start:end]))
+        return stem
 
-def _indexed(engine: Engine, word: str) -> bool:
-    found = terms(word)
-    return bool(found) and all(
-        engine.searcher.doc_freq("text", t) or engine.searcher.doc_freq("title", t) for t in found
-    )
+
+def _indexed(engine: Engine, stem: str) -> bool:
+    return bool(engine.searcher.doc_freq("text", stem) or engine.searcher.doc_freq("title", stem))
 
 
 def _engine_query(parsed: ParsedQuery, *, all_words: bool) -> tantivy.Query:

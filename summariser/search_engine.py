@@ -1,13 +1,11 @@
 """The tantivy index behind :class:`summariser.search.KeywordIndex`: schema, documents, disk.
 
-One tantivy document per post. Text is analysed in Python (:mod:`summariser.analysis`) and
-handed to tantivy as space-separated terms, so the index, the queries and the highlighting use
-the very same words. Fields:
+One tantivy document per post, analysed in Rust by the analyzer of :mod:`summariser.analysis`
+(the same one queries and highlighting use). Fields:
 
 - ``post_id`` (raw, stored) and ``hash`` (``Post.content_hash()``, stored): what is indexed;
-- ``title`` and ``text`` (body paragraphs and every comment, ``|`` between them so a phrase never
-  spans two comments), with positions for phrase queries;
-- ``vocab``: the post's distinct folded words, unstemmed, for did-you-mean.
+- ``title`` and ``text`` (body paragraphs and every comment as separate values, so a phrase
+  never spans two of them), with positions for phrase queries.
 
 On disk the folder holds tantivy's files and ``digestbot-index.json`` (the format number),
 written last: a folder without it, or with another format, is rebuilt from scratch.
@@ -26,14 +24,13 @@ from pathlib import Path
 
 import tantivy
 
-from .analysis import index_text, surface_words
+from .analysis import ANALYZER, stemming_analyzer
 from .models import Post
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the schema or the analysis changes: older indexes are then rebuilt
+FORMAT = 2  # bump when the schema or the analysis changes: older indexes are then rebuilt
 MANIFEST = "digestbot-index.json"
-_SEPARATOR = " | "
 _BUILD_HEAP = 256_000_000
 _UPDATE_HEAP = 32_000_000
 
@@ -64,24 +61,18 @@ def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("post_id", stored=True, tokenizer_name="raw")
     builder.add_text_field("hash", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("title", tokenizer_name="whitespace")
-    builder.add_text_field("text", tokenizer_name="whitespace")
-    builder.add_text_field("vocab", tokenizer_name="whitespace", index_option="basic")
+    builder.add_text_field("title", tokenizer_name=ANALYZER)
+    builder.add_text_field("text", tokenizer_name=ANALYZER)
     return builder.build()
 
 
 def document(post: Post) -> tantivy.Document:
-    """The tantivy document of a post: its analysed title, text and vocabulary."""
-    parts = [*post.body, *(c.text for c in post.walk_comments())]
-    vocab = surface_words(post.title)
-    for part in parts:
-        vocab |= surface_words(part)
+    """The tantivy document of a post: id, content hash, title, body paragraphs and comments."""
     return tantivy.Document(
         post_id=post.id,
         hash=post.content_hash(),
-        title=index_text(post.title),
-        text=_SEPARATOR.join(index_text(part) for part in parts),
-        vocab=" ".join(vocab),
+        title=post.title,
+        text=[*post.body, *(c.text for c in post.walk_comments())],
     )
 
 
@@ -89,6 +80,7 @@ class Engine:
     """A tantivy index in a folder (or in memory when ``folder`` is None)."""
 
     def __init__(self, index: tantivy.Index, folder: Path | None) -> None:
+        index.register_tokenizer(ANALYZER, stemming_analyzer())
         self.index = index
         self.folder = folder
         self.searcher = index.searcher()
@@ -162,8 +154,8 @@ class Engine:
         return [(score, searcher.doc(address)["post_id"][0]) for score, address in hits]
 
     def vocabulary(self) -> list[tuple[str, int]]:
-        """Every indexed word (folded, unstemmed) with the number of posts that have it."""
-        return list(self.searcher.terms_with_prefix("vocab", ""))
+        """Every indexed term (stemmed) with the number of posts that have it."""
+        return list(self.searcher.terms_with_prefix("text", ""))
 
     def size_on_disk(self) -> int:
         if self.folder is None:
