@@ -4,13 +4,15 @@
 2. Score every sentence with the chosen method (:mod:`summariser.scorers`, default LexRank),
    scaled to 0..1.
 3. Add priors. Both kinds: closeness to the centroid of the whole text; a sentence that only
-   introduces what follows ("Here is the letter:-") or looks like a heading is pushed down. An article gets a lead prior
-   (earlier sentences score higher: news and blog posts state their point first); a discussion
-   favours sentences whose terms recur across many contributions (what several people say).
+   introduces what follows ("Here is the letter:-") or looks like a heading is pushed down. An
+   article gets a lead prior (earlier sentences score higher: news and blog posts state their
+   point first); a discussion favours sentences whose terms recur across many contributions
+   (what several people say).
 4. Pick greedily by maximal marginal relevance: score minus similarity to what is already
    chosen, so the summary does not repeat itself; a sentence too close to a chosen one (cosine
-   >= ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of ``MIN_WORDS``..``MAX_WORDS``
-   words are preferred; shorter ones are used only when those run out, longer ones last.
+   >= ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of
+   ``MIN_WORDS``..``MAX_WORDS`` words are preferred; shorter ones are used only when those run
+   out, longer ones only when nothing else is left.
 5. Return the picks in source order.
 """
 

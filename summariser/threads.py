@@ -143,7 +143,7 @@ def _rank(
             post_vector[vocabulary[term]] = count
     relation = scale(np.asarray(comments.unit_smooth() @ post_vector).ravel())
     sentence_scores = scale(scored.scores)
-    centrality = np.array([sentence_scores[a:b].max() for a, b in zip(starts, starts[1:])])
+    centrality = np.maximum.reduceat(sentence_scores, starts[:-1])  # every comment has one
     total = (
         REPLY_WEIGHT * reply_part
         + SUBSTANCE_WEIGHT * substance
