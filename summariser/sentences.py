@@ -8,6 +8,8 @@ came from (summaries quote verbatim, search highlights point into the text). Rul
 - ``.`` ends a sentence unless it closes a known abbreviation (``Mr.``, ``e.g.``, ``No. 5``),
   an initial (``J. Smith``), or a list number at the start of a line (``1. Over emphasis``);
 - an ellipsis (``...`` or ``…``) ends a sentence only when a capital letter follows;
+- a stop glued to the next word ends a sentence when a lower-case word precedes it and a
+  capitalised word follows ("looks great on her.I cannot say");
 - closing quotes and brackets after the stop stay with the sentence they close.
 """
 
@@ -16,19 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-ABBREVIATIONS = frozenset(
-    """
+_ABBREVIATION_LIST = """
     mr mrs ms mx dr prof rev hon sr jr st mt ft gen col capt cpt sgt lt cmdr cllr gov govt
     pres dept univ assn bros inc ltd co corp plc llp cf vs etc al approx apprx est min max
     no nos nr vol vols ch chap sec para paras pp p fig figs ed eds eg ie e.g i.e viz am pm
     a.m p.m jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs
     fri sat sun tel ext dept ref refs op cit ibid misc esp incl excl
-    """.split()
-)
+"""
+ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
 # Abbreviations after which a following number does not start a new sentence ("No. 5").
 _NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "nr", "p", "pp", "para", "paras", "fig", "figs"})
 _OPEN_AFTER_STOP = "\"'”’)]»"
 _CANDIDATE = re.compile(r"(?:\.{2,}|…|[.!?]+)([\"'”’)\]»]*)(?=\s+(\S))")
+# A stop with no space after it, between a lower-case word and a capitalised one: "her.I can".
+_GLUED = re.compile(r"(?<=[a-z]{2})[.!?](?=[A-Z](?:[a-z]|\s))")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[ivxlcdm]{1,6}|[a-zA-Z])$", re.IGNORECASE)
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -97,13 +100,18 @@ def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: in
         spans.append((start, end))
 
 
-def _cuts(text: str, line_start: int, line_end: int) -> Iterator[int]:
+def _cuts(text: str, line_start: int, line_end: int) -> list[int]:
     """Offsets inside one line where a sentence ends (just after the stop and its quotes)."""
+    cuts = []
     for match in _CANDIDATE.finditer(text, line_start, line_end):
         stop = text[match.start() : match.start(1)]
         nxt = match.group(2)
         if _is_boundary(text, line_start, match.start(), stop, nxt):
-            yield match.end()
+            cuts.append(match.end())
+    for match in _GLUED.finditer(text, line_start, line_end):
+        if _word_before(text, line_start, match.start()).lower() not in ABBREVIATIONS:
+            cuts.append(match.end())
+    return sorted(cuts)
 
 
 def _is_boundary(text: str, line_start: int, stop_at: int, stop: str, nxt: str) -> bool:
