@@ -1,17 +1,19 @@
-"""Keyword search benchmark: digestbot's index (tantivy) next to rank_bm25, in the same run.
+"""Keyword search benchmark: digestbot's index (tantivy) next to SQLite FTS5 and rank_bm25.
 
     .venv/bin/python bench/search.py            # 10k and 100k documents
     .venv/bin/python bench/search.py --quick    # 10k documents only
 
 A synthetic corpus is grown from the seed posts: each document is a post made of one or two
-body paragraphs and up to three comments drawn from the seeds, with sentences shuffled, about
-one word in twenty swapped for another seed word and about one in a hundred misspelt (so the
-vocabulary grows as a real corpus does). Both engines index the same documents with the same
-analysis (folded, stemmed words). Every engine and size runs in a fresh process, so "memory" is
-that process's peak RSS growth while building. Queries are 1-3 words picked from random
-documents; the same queries go to both engines (rank_bm25 answers fewer of them at 100k: it
-scores every document for every query). Latency is the time to the ranked top 10; for digestbot
-also with the passages (sentences and highlights) that `digestbot ask` shows.
+body paragraphs and up to three comments drawn from the seeds (about 1,100 characters, 190
+words), with sentences shuffled, about one word in twenty swapped for another seed word and
+about one in a hundred misspelt (so the vocabulary grows as a real corpus does). All engines
+index the same documents: rank_bm25 with digestbot's analysis (folded, stemmed words), FTS5
+with its own porter/unicode61 tokenizer. Queries are 1-3 words picked from random documents;
+the same queries go to every engine (rank_bm25 answers fewer of them at 100k: it scores every
+document for every query). digestbot and FTS5 require all words; rank_bm25 scores every
+document. Latency is the time to the ranked top 10; for digestbot also with the passages
+(sentences and highlights) that `digestbot ask` shows. Every engine and size runs in a fresh
+process, so "memory" is that process's peak RSS growth while building.
 """
 
 from __future__ import annotations
@@ -166,9 +168,63 @@ def bench_rank_bm25(docs: int, n_queries: int, seed: int) -> Row:
     )
 
 
+def bench_fts5(docs: int, n_queries: int, seed: int) -> Row:
+    """SQLite FTS5 (stdlib): porter stemmer, diacritics folded, all words required, bm25 order."""
+    import sqlite3
+
+    posts = synthetic_posts(docs, seed)
+    queries = make_queries(posts, n_queries, seed)
+    gc.collect()
+    base = _peak_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fts.db"
+        t0 = time.perf_counter()
+        db = sqlite3.connect(path)
+        db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(post_id UNINDEXED, title, text,"
+            " tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        db.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?)",
+            (
+                (p.id, p.title, "\n\n".join([*p.body, *(c.text for c in p.walk_comments())]))
+                for p in posts
+            ),
+        )
+        db.commit()
+        build = time.perf_counter() - t0
+        memory = _peak_mb() - base
+        disk = path.stat().st_size / 1e6
+        sql = "SELECT post_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 2.0, 1.0) LIMIT 10"
+
+        def run(query: str) -> list[str]:
+            match = " ".join(f'"{w}"' for w in words(query))
+            return [row[0] for row in db.execute(sql, (match,))]
+
+        times = _latencies(run, queries, f"fts5 {docs}")
+        db.close()
+    return Row(
+        "SQLite FTS5",
+        docs,
+        build,
+        memory,
+        disk,
+        len(queries),
+        statistics.median(times),
+        _p99(times),
+    )
+
+
+ENGINES: dict[str, Callable[[int, int, int], Row]] = {
+    "digestbot": bench_digestbot,
+    "fts5": bench_fts5,
+    "rank_bm25": bench_rank_bm25,
+}
+
+
 def _in_child(job: tuple[str, int, int, int]) -> Row:
     name, docs, n_queries, seed = job
-    return (bench_digestbot if name == "digestbot" else bench_rank_bm25)(docs, n_queries, seed)
+    return ENGINES[name](docs, n_queries, seed)
 
 
 def run_isolated(job: tuple[str, int, int, int]) -> Row:
@@ -208,17 +264,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rank_bm25 queries at 100k documents (default 60; it takes ~0.2 s each)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    parser.add_argument("--no-peer", action="store_true", help="skip rank_bm25")
+    parser.add_argument("--no-peer", action="store_true", help="skip SQLite FTS5 and rank_bm25")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
     rows = []
     for docs in sizes:
+        first = len(rows)
         rows.append(run_isolated(("digestbot", docs, args.queries, args.seed)))
         if not args.no_peer:
+            rows.append(run_isolated(("fts5", docs, args.queries, args.seed)))
             peer_queries = args.queries if docs <= 10_000 else args.peer_queries_100k
             rows.append(run_isolated(("rank_bm25", docs, peer_queries, args.seed)))
         if sys.stderr.isatty():
-            print(table(rows[-2:] if not args.no_peer else rows[-1:]), file=sys.stderr)
+            print(table(rows[first:]), file=sys.stderr)
     print(table(rows))
     return 0
 
