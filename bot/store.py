@@ -15,10 +15,8 @@ and sharding keeps each write small: at 10,000 subscribers a delivery rewrites o
 
 from __future__ import annotations
 
-import shutil
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +27,7 @@ from tinydb import TinyDB
 
 from .config import DigestDefaults
 from .lock import DataDirLock
-from .storage import AtomicJSONStorage, StoreCorrupt, StoreError, load_json_file
+from .storage import AtomicJSONStorage, StoreCorrupt, StoreError
 from .store_records import (
     CLAIMING,
     Delivery,
@@ -42,16 +40,9 @@ from .store_records import (
     run_from_doc,
     subscriber_from_doc,
 )
-
-SCHEMA_VERSION = 2
-SHARDS = 64
-LEGACY_FILE = "digestbot.json"  # schema 1: one TinyDB file for everything
+from .store_schema import SCHEMA_VERSION, SHARDS, checked, migrate, schema_version, shard_of
 
 History = dict[str, frozenset[str]]
-
-
-def shard_of(key: str, shards: int = SHARDS) -> int:
-    return zlib.crc32(key.encode("utf-8")) % shards
 
 
 class _Shard:
@@ -148,17 +139,17 @@ class Store:
         self._shards = [_Shard(self.root, n, self.readonly) for n in range(SHARDS)]
         for shard in self._shards:
             for doc in shard.subs:
-                sub = _checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
+                sub = checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
                 shard.sub_ids[sub.key] = doc.doc_id
                 self._subscribers[sub.key] = sub
             for doc in shard.dels:
-                delivery = _checked(shard.del_path, doc.doc_id, delivery_from_doc, doc)
+                delivery = checked(shard.del_path, doc.doc_id, delivery_from_doc, doc)
                 shard.del_ids[delivery.id] = doc.doc_id
                 self._index(delivery)
         runs_path = self.root / "runs.json"
         self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
         for doc in self._runs_db.table("runs", cache_size=0):
-            run = _checked(runs_path, doc.doc_id, run_from_doc, doc)
+            run = checked(runs_path, doc.doc_id, run_from_doc, doc)
             self._run_ids[run.id] = doc.doc_id
             self._runs[run.id] = run
 
@@ -198,6 +189,22 @@ class Store:
             shard.subs.update(sub.as_doc(), doc_ids=[doc_id])
         self._subscribers[sub.key] = sub
         return sub
+
+    def put_subscribers(self, subs: Sequence[Subscriber]) -> None:
+        """Insert many new subscribers (an import): one write per shard touched."""
+        groups: dict[int, list[Subscriber]] = defaultdict(list)
+        for sub in subs:
+            check_changes(sub.as_doc())
+            if sub.key in self._subscribers:
+                self.put_subscriber(sub)
+            else:
+                groups[shard_of(sub.key)].append(sub)
+        for number, group in groups.items():
+            shard = self._shards[number]
+            ids = shard.subs.insert_multiple([s.as_doc() for s in group])
+            for doc_id, sub in zip(ids, group, strict=True):
+                shard.sub_ids[sub.key] = doc_id
+                self._subscribers[sub.key] = sub
 
     def subscribe(
         self,
@@ -417,83 +424,6 @@ class Store:
             deliveries=dict(states),
             last_run=last[0] if last else None,
         )
-
-
-def _checked(path: Path, doc_id: int, parse: Any, doc: Mapping[str, Any]) -> Any:
-    try:
-        return parse(doc)
-    except (KeyError, TypeError, ValueError) as exc:
-        problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise StoreCorrupt(
-            path,
-            f"record {doc_id} is not valid ({problem}); fix or remove it, the .bak file "
-            "next to it is the last version digestbot wrote",
-        ) from None
-
-
-# ---------------------------------------------------------------------- schema and migration
-
-
-def schema_version(data_dir: Path) -> int:
-    """2 for the current layout, 1 for the single-file layout, SCHEMA_VERSION for a new folder."""
-    meta_path = data_dir / "store" / "meta.json"
-    meta = load_json_file(meta_path)
-    if meta is None:
-        return 1 if (data_dir / LEGACY_FILE).exists() else 0
-    try:
-        record = next(iter(meta["meta"].values()))
-        version = int(record["schema"])
-        shards = int(record.get("shards", SHARDS))
-    except (KeyError, StopIteration, TypeError, ValueError):
-        raise StoreCorrupt(meta_path, "expected {'meta': {'1': {'schema': N}}}") from None
-    if version == SCHEMA_VERSION and shards != SHARDS:
-        raise StoreCorrupt(meta_path, f"written with {shards} shards; this digestbot uses {SHARDS}")
-    return version
-
-
-def migrate(data_dir: Path, version: int) -> None:
-    """Bring the folder to SCHEMA_VERSION step by step; a copy of the old files is kept."""
-    root = data_dir / "store"
-    if version == 1:
-        backup = data_dir / f"{LEGACY_FILE}.v1-backup"
-        shutil.copy2(data_dir / LEGACY_FILE, backup)
-        _migrate_v1(data_dir, root)
-        (data_dir / LEGACY_FILE).unlink()
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "subscribers").mkdir(exist_ok=True)
-    (root / "deliveries").mkdir(exist_ok=True)
-    meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
-    meta.table("meta").truncate()
-    meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})
-    meta.close()
-
-
-def _migrate_v1(data_dir: Path, root: Path) -> None:
-    """Schema 1 kept every table in DATA/digestbot.json and had no chat kind: split into shards."""
-    legacy = data_dir / LEGACY_FILE
-    data = load_json_file(legacy) or {}
-    (root / "subscribers").mkdir(parents=True, exist_ok=True)
-    (root / "deliveries").mkdir(exist_ok=True)
-    subs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    dels: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for doc_id, doc in data.get("subscribers", {}).items():
-        new = {"kind": "private", **doc}
-        _checked(legacy, int(doc_id), subscriber_from_doc, new)
-        subs[shard_of(chat_key(new["platform"], new["chat_id"]))].append(new)
-    for doc_id, doc in data.get("deliveries", {}).items():
-        _checked(legacy, int(doc_id), delivery_from_doc, doc)
-        dels[shard_of(chat_key(doc["platform"], doc["chat_id"]))].append(doc)
-    for folder, table, groups in (
-        ("subscribers", "subscribers", subs),
-        ("deliveries", "deliveries", dels),
-    ):
-        for number, docs in groups.items():
-            db = TinyDB(root / folder / f"{number:02d}.json", storage=AtomicJSONStorage)
-            db.table(table).insert_multiple(docs)
-            db.close()
-    runs = TinyDB(root / "runs.json", storage=AtomicJSONStorage)
-    runs.table("runs").insert_multiple(list(data.get("runs", {}).values()))
-    runs.close()
 
 
 __all__ = [

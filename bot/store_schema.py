@@ -1,0 +1,105 @@
+"""The store's on-disk layout: schema version, sharding and the migration from older layouts.
+
+Schema 1 kept every table in one file, ``DATA/digestbot.json``. Schema 2 (current) splits
+subscribers and deliveries into ``SHARDS`` files each, by a hash of the chat key, so that one
+write rewrites a small file. A migration copies the old file to ``*.v1-backup`` first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zlib
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+
+from .storage import AtomicJSONStorage, StoreCorrupt, load_json_file
+from .store_records import chat_key, delivery_from_doc, subscriber_from_doc
+
+SCHEMA_VERSION = 2
+SHARDS = 64
+LEGACY_FILE = "digestbot.json"  # schema 1: one TinyDB file for everything
+
+
+def shard_of(key: str, shards: int = SHARDS) -> int:
+    return zlib.crc32(key.encode("utf-8")) % shards
+
+
+def checked(path: Path, doc_id: int, parse: Any, doc: Mapping[str, Any]) -> Any:
+    try:
+        return parse(doc)
+    except (KeyError, TypeError, ValueError) as exc:
+        problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise StoreCorrupt(
+            path,
+            f"record {doc_id} is not valid ({problem}); fix or remove it, the .bak file "
+            "next to it is the last version digestbot wrote",
+        ) from None
+
+
+# ---------------------------------------------------------------------- schema and migration
+
+
+def schema_version(data_dir: Path) -> int:
+    """The schema of the folder: 2 (current), 1 (single file), 0 (nothing written yet)."""
+    meta_path = data_dir / "store" / "meta.json"
+    meta = load_json_file(meta_path)
+    if meta is None:
+        return 1 if (data_dir / LEGACY_FILE).exists() else 0
+    try:
+        record = next(iter(meta["meta"].values()))
+        version = int(record["schema"])
+        shards = int(record.get("shards", SHARDS))
+    except (KeyError, StopIteration, TypeError, ValueError):
+        raise StoreCorrupt(meta_path, "expected {'meta': {'1': {'schema': N}}}") from None
+    if version == SCHEMA_VERSION and shards != SHARDS:
+        raise StoreCorrupt(meta_path, f"written with {shards} shards; this digestbot uses {SHARDS}")
+    return version
+
+
+def migrate(data_dir: Path, version: int) -> None:
+    """Bring the folder to SCHEMA_VERSION step by step; a copy of the old files is kept."""
+    root = data_dir / "store"
+    if version == 1:
+        backup = data_dir / f"{LEGACY_FILE}.v1-backup"
+        shutil.copy2(data_dir / LEGACY_FILE, backup)
+        _migrate_v1(data_dir, root)
+        (data_dir / LEGACY_FILE).unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "subscribers").mkdir(exist_ok=True)
+    (root / "deliveries").mkdir(exist_ok=True)
+    meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
+    meta.table("meta").truncate()
+    meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})
+    meta.close()
+
+
+def _migrate_v1(data_dir: Path, root: Path) -> None:
+    """Schema 1 kept every table in DATA/digestbot.json and had no chat kind: split into shards."""
+    legacy = data_dir / LEGACY_FILE
+    data = load_json_file(legacy) or {}
+    (root / "subscribers").mkdir(parents=True, exist_ok=True)
+    (root / "deliveries").mkdir(exist_ok=True)
+    subs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    dels: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for doc_id, doc in data.get("subscribers", {}).items():
+        new = {"kind": "private", **doc}
+        checked(legacy, int(doc_id), subscriber_from_doc, new)
+        subs[shard_of(chat_key(new["platform"], new["chat_id"]))].append(new)
+    for doc_id, doc in data.get("deliveries", {}).items():
+        checked(legacy, int(doc_id), delivery_from_doc, doc)
+        dels[shard_of(chat_key(doc["platform"], doc["chat_id"]))].append(doc)
+    for folder, table, groups in (
+        ("subscribers", "subscribers", subs),
+        ("deliveries", "deliveries", dels),
+    ):
+        for number, docs in groups.items():
+            db = TinyDB(root / folder / f"{number:02d}.json", storage=AtomicJSONStorage)
+            db.table(table).insert_multiple(docs)
+            db.close()
+    runs = TinyDB(root / "runs.json", storage=AtomicJSONStorage)
+    runs.table("runs").insert_multiple(list(data.get("runs", {}).values()))
+    runs.close()
