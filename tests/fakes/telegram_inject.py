@@ -34,6 +34,7 @@ class Injector:
         self.pending: list[JSON] = []
         self.chats: dict[int, JSON] = {}
         self.admins: dict[int, dict[int, str]] = {}
+        self.anonymous_admins: dict[int, set[int]] = {}
         self.migrated: dict[int, int] = {}
         self.callback_ids: set[str] = set()
         self.inline_ids: set[str] = set()
@@ -75,11 +76,20 @@ class Injector:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
         return message(next(counter), self.chat_json(chat_id), text, sender)
 
-    def set_admins(self, chat_id: int, user_ids: list[int], *, creator: int | None = None) -> None:
-        """The group's administrators (``creator`` first, if given); others are members."""
+    def set_admins(
+        self,
+        chat_id: int,
+        user_ids: list[int],
+        *,
+        creator: int | None = None,
+        anonymous: tuple[int, ...] = (),
+    ) -> None:
+        """The group's administrators (``creator`` first, if given); others are members.
+        Admins in ``anonymous`` have is_anonymous set (they post as the group itself)."""
         roles = {creator: "creator"} if creator is not None else {}
         roles.update({uid: "administrator" for uid in user_ids if uid != creator})
         self.admins[chat_id] = roles
+        self.anonymous_admins[chat_id] = set(anonymous)
 
     def member_of(self, chat_id: int, user_id: int) -> JSON:
         """getChatMember's answer: creator/administrator from :meth:`set_admins`, else member."""
@@ -87,7 +97,10 @@ class Injector:
         if chat_id > 0 and user_id == chat_id:
             status = "member"
         who = bot_user() if user_id == BOT_ID else user(user_id)
-        return member(who, status)
+        result = member(who, status)
+        if status in ("creator", "administrator"):
+            result["is_anonymous"] = user_id in self.anonymous_admins.get(chat_id, set())
+        return result
 
     # ------------------------------------------------------------ what users do
 
@@ -177,6 +190,7 @@ class Injector:
         self.migrated[old_chat_id] = new_chat_id
         if old_chat_id in self.admins:
             self.admins[new_chat_id] = dict(self.admins[old_chat_id])
+            self.anonymous_admins[new_chat_id] = set(self.anonymous_admins[old_chat_id])
 
 
 __all__ = ["ANONYMOUS_ADMIN_ID", "Injector", "chat_type_of"]

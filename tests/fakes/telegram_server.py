@@ -1,17 +1,19 @@
 """A Bot API server on 127.0.0.1 for running the real python-telegram-bot against.
 
-    async with FakeTelegram() as tg:
-        app = ApplicationBuilder().token(tg.token).base_url(tg.base_url)
-                                  .base_file_url(tg.base_file_url).build()
+    async with FakeTelegram() as tg:          # or the ``fake_telegram`` fixture
+        app = (ApplicationBuilder().token(tg.token).base_url(tg.base_url)
+               .base_file_url(tg.base_file_url).build())
         tg.inject_message("/start", user_id=42)
-        ...
         [call] = await tg.wait_for("sendMessage")
 
-It records every call (:attr:`FakeTelegram.calls`), queues injected updates for getUpdates long
-polling (or pushes them to the webhook set with setWebhook), validates what the bot sends the
-way Telegram does (text length in UTF-16 units after HTML parsing, HTML, 64-byte callback data)
-and answers with Telegram's own errors when scripted to (:meth:`FakeTelegram.fail`) or, in
-``rate_limit`` mode, when the bot sends faster than 30 messages/s or 20/min to one group.
+Users act through ``inject_*`` (messages, /cmd@bot, anonymous admins, channel posts, inline
+queries, button presses, my_chat_member, migrations); updates go to getUpdates long polling, or
+to the webhook set with setWebhook (:func:`post_webhook` is the driver). Every request is
+recorded in :attr:`FakeTelegram.calls`; sends are validated as Telegram does (text length in
+UTF-16 units after HTML parsing, known balanced tags, 64-byte callback data). Telegram's errors
+are scripted with :meth:`FakeTelegram.fail` / :meth:`FakeTelegram.block`, a timeout after
+delivery with :meth:`FakeTelegram.delay_response`; ``rate_limit = True`` answers 429 beyond 30
+messages in any 1 s and 20 per group chat in any 60 s (``clock`` is replaceable for tests).
 
 The token appears only in request paths; nothing here logs it (the access log is off).
 """
@@ -31,8 +33,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.telegram_inject import Injector
-from tests.fakes.telegram_updates import JSON, TOKEN, bot_user, chat, chat_full_info
+from tests.fakes.telegram_methods import Methods
+from tests.fakes.telegram_updates import JSON, TOKEN, bot_user
 from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
 
 __all__ = ["ApiError", "Call", "FakeTelegram", "RedactToken", "post_webhook"]
@@ -85,7 +87,7 @@ class RedactToken(logging.Filter):
         return True
 
 
-class FakeTelegram(Injector):
+class FakeTelegram(Methods):
     """The loopback Bot API server; see the module docstring."""
 
     def __init__(self, *, token: str = TOKEN, strict_html: bool = True) -> None:
@@ -97,7 +99,6 @@ class FakeTelegram(Injector):
         self.port = 0
         self.calls: list[Call] = []
         self.delivered: dict[int, list[JSON]] = {}
-        self.commands: dict[str, list[JSON]] = {}
         self.webhook: dict[str, str] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []
         self.answered_callbacks: set[str] = set()
@@ -287,15 +288,6 @@ class FakeTelegram(Injector):
             group.append(now)
         self._recent_sends.append(now)
 
-    def _chat_id(self, params: dict[str, Any]) -> int:
-        try:
-            chat_id = int(params.get("chat_id", ""))
-        except ValueError:
-            raise ApiError.chat_not_found() from None
-        if chat_id in self.migrated:
-            raise ApiError.migrated(self.migrated[chat_id])
-        return chat_id
-
     async def _m_sendMessage(self, params: dict[str, Any]) -> JSON:
         chat_id = self._chat_id(params)
         validate_outgoing(params, strict=self.strict_html)
@@ -340,9 +332,6 @@ class FakeTelegram(Injector):
 
     # ------------------------------------------------------------ other methods
 
-    async def _m_getMe(self, params: dict[str, Any]) -> JSON:
-        return bot_user()
-
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[JSON]:
         if self.webhook.get("url"):
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
@@ -358,42 +347,6 @@ class FakeTelegram(Injector):
                 "is invalid"
             )  # fmt: skip
         self.answered_callbacks.add(query_id)
-        return True
-
-    async def _m_answerInlineQuery(self, params: dict[str, Any]) -> bool:
-        if params.get("inline_query_id") not in self.inline_ids:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
-        results = params.get("results", [])
-        ids = [str(r.get("id", "")) for r in results]
-        if len(results) > 50:
-            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
-        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
-            raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
-        for result in results:
-            content = result.get("input_message_content", {})
-            text = content.get("message_text", "-")
-            outgoing = {"text": text, "parse_mode": content.get("parse_mode", "")}
-            if "reply_markup" in result:
-                outgoing["reply_markup"] = result["reply_markup"]
-            validate_outgoing(outgoing, strict=self.strict_html)
-        return True
-
-    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
-        commands = params.get("commands", [])
-        for command in commands:
-            name, description = command.get("command", ""), command.get("description", "")
-            if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not 1 <= len(description) <= 256:
-                raise ApiError(400, "Bad Request: command description must be non-empty")
-        self.commands[json.dumps(params.get("scope", {}), sort_keys=True)] = commands
-        return True
-
-    async def _m_getMyCommands(self, params: dict[str, Any]) -> list[JSON]:
-        return self.commands.get(json.dumps(params.get("scope", {}), sort_keys=True), [])
-
-    async def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:
-        self.commands.pop(json.dumps(params.get("scope", {}), sort_keys=True), None)
         return True
 
     async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
@@ -418,27 +371,6 @@ class FakeTelegram(Injector):
             "has_custom_certificate": False,
             "pending_update_count": len(self.pending),
         }
-
-    async def _m_getChatMember(self, params: dict[str, Any]) -> JSON:
-        chat_id = self._chat_id(params)
-        user_id = int(params.get("user_id", "0"))
-        return self.member_of(chat_id, user_id)
-
-    async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[JSON]:
-        chat_id = self._chat_id(params)
-        if chat_id > 0:
-            raise ApiError(400, "Bad Request: there are no administrators in the private chat")
-        return [self.member_of(chat_id, user_id) for user_id in self.admins.get(chat_id, {})]
-
-    async def _m_getChat(self, params: dict[str, Any]) -> JSON:
-        chat_id = self._chat_id(params)
-        return chat_full_info(self.chats.get(chat_id) or chat(chat_id))
-
-    async def _m_close(self, params: dict[str, Any]) -> bool:
-        return True
-
-    async def _m_logOut(self, params: dict[str, Any]) -> bool:
-        return True
 
     # ------------------------------------------------------------ webhook
 
