@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,9 +13,9 @@ import pytest
 
 from bot.app import App
 from bot.commands import commands
-from bot.frontends.telegram import TelegramFrontend
+from bot.frontends.telegram import TelegramFrontend, webhook_options
 from tests.app_fixtures import FakeClock, open_app
-from tests.fakes.telegram_server import ApiError, FakeTelegram
+from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
 from tests.fakes.telegram_updates import BOT_USERNAME
 
 ADMIN, MEMBER, GROUP_ID = 501, 502, -4001
@@ -204,3 +205,38 @@ async def test_token_never_logged(
     logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
     assert fake_telegram.token not in logged
     assert not TOKEN_RE.search(logged)
+
+
+async def test_webhook_mode_with_secret(
+    fake_telegram: FakeTelegram, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/telegram"
+    monkeypatch.setenv("DIGESTBOT_WEBHOOK_SECRET", "s3cret-Value_1")
+    app = open_app(
+        tmp_path, clock, base_url=fake_telegram.base_url, mode="webhook",
+        webhook_port=port, webhook_url=url,
+    )  # fmt: skip
+    frontend = TelegramFrontend(app, fake_telegram.token, scheduled=False)
+    application = frontend.application
+    await application.initialize()
+    await frontend.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    options = webhook_options(app)
+    del options["allowed_updates"]
+    await application.updater.start_webhook(**options)
+    try:
+        assert fake_telegram.webhook["secret"] == "s3cret-Value_1"
+        fake_telegram.inject_message("/start", user_id=42)
+        [reply] = await fake_telegram.wait_for("sendMessage", chat_id=42)
+        assert (reply.text or "").startswith("Hello!")
+        forged = {"update_id": 999, "message": fake_telegram.new_message(42, "/stats", None)}
+        assert await post_webhook(url, forged, "wrong-secret") == 403
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        app.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,7 @@ from .telegram_send import PLATFORM, TelegramSender, send_reply
 
 log = logging.getLogger(__name__)
 
+WEBHOOK_PATH = "telegram"
 ANONYMOUS_ADMIN = 1087968824  # GroupAnonymousBot: the sender of an anonymous admin's messages
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 Context = ContextTypes.DEFAULT_TYPE
@@ -197,27 +199,26 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
 
+def webhook_options(app: App) -> dict[str, Any]:
+    """Where the webhook listens and what Telegram is told (same for run and tests)."""
+    tg = app.config.telegram
+    return {
+        "listen": tg.webhook_listen,
+        "port": tg.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": tg.webhook_url,
+        "secret_token": os.environ.get(tg.webhook_secret_env) or None,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def run_telegram(app: App) -> int:
     """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured."""
     token = app.config.telegram_token()
     assert token, "run_telegram needs the token (checked by `digestbot run`)"
     frontend = TelegramFrontend(app, token)
-    tg = app.config.telegram
-    if tg.mode == "webhook":
-        frontend.application.run_webhook(
-            listen=tg.webhook_listen,
-            port=tg.webhook_port,
-            url_path="telegram",
-            webhook_url=tg.webhook_url,
-            secret_token=_secret(tg.webhook_secret_env),
-            allowed_updates=Update.ALL_TYPES,
-        )
+    if app.config.telegram.mode == "webhook":
+        frontend.application.run_webhook(**webhook_options(app))
     else:
         frontend.application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
-
-
-def _secret(env_name: str) -> str | None:
-    import os
-
-    return os.environ.get(env_name) or None
