@@ -83,15 +83,15 @@ class SummaryCache:
 
     def _read(self, path: Path, post: Post) -> Summary | None:
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as error:
             log.warning("summary cache: cannot read %s (%s); recomputing", path, error)
             return None
         try:
-            summary = summary_from_json(json.loads(raw))
-        except (ValueError, KeyError, TypeError) as error:
+            summary = summary_from_json(json.loads(raw.decode("utf-8")))
+        except (ValueError, KeyError, TypeError) as error:  # UnicodeDecodeError is a ValueError
             log.warning("summary cache: %s is damaged (%s); recomputing", path, error)
             return None
         if summary.post_id != post.id:

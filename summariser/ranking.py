@@ -119,7 +119,7 @@ class TermMatrix:
         if counts.nnz:
             np.maximum.at(row_max, rows, counts.data)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
-        idf = np.log(n / (1.0 + df))
+        idf = np.log(max(n, 1) / (1.0 + df))
         weights = counts.data / row_max[rows] * idf[counts.indices]
         norms = np.sqrt(np.bincount(rows, weights * weights, minlength=n))
         scale = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
@@ -134,7 +134,7 @@ class TermMatrix:
         """
         counts, rows, n = self.counts, self.rows(), self.size
         df = np.bincount(counts.indices, minlength=counts.shape[1])
-        idf = 1.0 + np.log(n / np.maximum(df, 1))
+        idf = 1.0 + np.log(max(n, 1) / np.maximum(df, 1))
         weights = counts.data * idf[counts.indices]
         norms = np.sqrt(np.bincount(rows, weights * weights, minlength=n))
         scale = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
