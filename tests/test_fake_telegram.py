@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -368,10 +368,24 @@ async def test_webhook_mode_with_secret_token(fake_telegram: FakeTelegram) -> No
 # ------------------------------------------------------------------ the token stays secret
 
 
-async def test_token_never_in_logs_or_errors(
-    fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def plain_records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """DEBUG capture with logging's own record factory (no process-wide redaction installed
+    by other code), so these tests see exactly what the libraries log."""
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(logging.LogRecord)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="telegram")
+    try:
+        yield caplog
+    finally:
+        logging.setLogRecordFactory(factory)
+
+
+async def test_token_never_in_logs_or_errors(
+    fake_telegram: FakeTelegram, plain_records: pytest.LogCaptureFixture
+) -> None:
+    caplog = plain_records
     texts: list[str] = []
     async with polling(fake_telegram, CommandHandler("start", recorder([], "hi"))) as app:
         fake_telegram.inject_message("/start", user_id=42)
@@ -395,11 +409,11 @@ async def test_token_never_in_logs_or_errors(
     ("logger", "level"), [("httpx", logging.INFO), ("telegram.ext.ExtBot", logging.DEBUG)]
 )
 async def test_these_loggers_would_leak_the_token(
-    fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture, logger: str, level: int
+    fake_telegram: FakeTelegram, plain_records: pytest.LogCaptureFixture, logger: str, level: int
 ) -> None:
     """Why the fixture tames them: httpx logs every URL at INFO and PTB's Bot logs its base
     URLs at DEBUG, token included; a front end must do the same."""
-    caplog.set_level(logging.DEBUG)
+    caplog = plain_records
     before = logging.getLogger(logger).level
     logging.getLogger(logger).setLevel(level)
     filters = logging.getLogger(logger).filters
