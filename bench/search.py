@@ -4,7 +4,7 @@
     .venv/bin/python bench/search.py --quick    # 10k documents only
 
 A synthetic corpus is grown from the seed posts: each document is a post made of one or two
-body paragraphs and up to three comments drawn from the seeds (about 1,100 characters, 190
+body paragraphs and up to three comments drawn from the seeds (about 1,100 characters, 180
 words), with sentences shuffled, about one word in twenty swapped for another seed word and
 about one in a hundred misspelt (so the vocabulary grows as a real corpus does). All engines
 index the same documents: rank_bm25 with digestbot's analysis (folded, stemmed words), FTS5
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing as mp
+import os
 import random
 import resource
 import statistics
@@ -278,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stderr.isatty():
             print(table(rows[first:]), file=sys.stderr)
     print(table(rows))
+    load = os.getloadavg()[0]
+    print(f"\n{os.cpu_count()} CPUs; 1-minute load average at the end: {load:.2f}")
     return 0
 
 

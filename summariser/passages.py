@@ -11,6 +11,7 @@ end)`` offsets into the passage text.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class PassageFinder:
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, tuple[Post, list[_Sentence]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def find(
         self, post: Post, query: ParsedQuery, weights: Mapping[str, float], limit: int
@@ -65,14 +67,16 @@ class PassageFinder:
         return tuple(_to_match(c) for c in _choose(candidates, weights, limit))
 
     def _sentences(self, post: Post) -> list[_Sentence]:
-        cached = self._cache.get(post.id)
-        if cached is not None and cached[0] is post:
-            self._cache.move_to_end(post.id)
-            return cached[1]
+        with self._lock:
+            cached = self._cache.get(post.id)
+            if cached is not None and cached[0] is post:
+                self._cache.move_to_end(post.id)
+                return cached[1]
         sentences = _analyse(post)
-        self._cache[post.id] = (post, sentences)
-        if len(self._cache) > _CACHE_POSTS:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[post.id] = (post, sentences)
+            if len(self._cache) > _CACHE_POSTS:
+                self._cache.popitem(last=False)
         return sentences
 
     def terms_of(self, post: Post) -> set[str]:
@@ -83,7 +87,8 @@ class PassageFinder:
         return found
 
     def forget(self, post_id: str) -> None:
-        self._cache.pop(post_id, None)
+        with self._lock:
+            self._cache.pop(post_id, None)
 
 
 def _analyse(post: Post) -> list[_Sentence]:

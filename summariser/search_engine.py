@@ -13,6 +13,7 @@ written last: a folder without it, or with another format, is rebuilt from scrat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -140,10 +141,12 @@ class Engine:
                 writer.add_document(document(post))
             writer.commit()
         except BaseException:
-            writer.rollback()
+            with contextlib.suppress(Exception):
+                writer.rollback()
             raise
         finally:
-            writer.wait_merging_threads()
+            with contextlib.suppress(Exception):
+                writer.wait_merging_threads()  # releases the folder's writer lock
         self.index.reload()
         self.searcher = self.index.searcher()
 

@@ -92,7 +92,8 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     log.info("%s", index.report)
     hits = index.search(query, limit=args.limit, per_post=args.passages)
     if args.json:
-        json.dump({"query": query, "results": [hit_json(h) for h in hits]}, sys.stdout, indent=2)
+        answer = {"query": query, "results": [hit_json(h) for h in hits]}
+        json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         if not hits:
             print(f"digestbot: {_no_match(query, index.suggest(query))}", file=sys.stderr)
