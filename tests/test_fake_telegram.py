@@ -365,6 +365,34 @@ async def test_webhook_mode_with_secret_token(fake_telegram: FakeTelegram) -> No
     assert [u.update_id for u in seen] == [update["update_id"], 1000]
 
 
+async def test_webhook_updates_wait_until_the_bot_is_reachable(
+    fake_telegram: FakeTelegram,
+) -> None:
+    seen: Seen = []
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    app = build(fake_telegram)
+    app.add_handler(CommandHandler("start", recorder(seen, "late")))
+    async with app:
+        await app.bot.set_webhook(url, secret_token="s3cr3t")
+        update = fake_telegram.inject_message("/start", user_id=42)
+        await fake_telegram.wait_until(lambda: len(fake_telegram.webhook_deliveries) >= 2)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="hook", webhook_url=url, secret_token="s3cr3t"
+        )
+        try:
+            await fake_telegram.wait_for("sendMessage")
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    statuses = [status for _, status in fake_telegram.webhook_deliveries]
+    assert statuses[:2] == [0, 0] and statuses[-1] == 200 and statuses.count(200) == 1
+    assert [u.update_id for u in seen] == [update["update_id"]]
+    assert fake_telegram.pending == []
+
+
 # ------------------------------------------------------------------ the token stays secret
 
 

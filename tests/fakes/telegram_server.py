@@ -56,6 +56,7 @@ JSON_FIELDS = frozenset(
 SEND_METHODS = frozenset({"sendmessage"})
 GLOBAL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+WEBHOOK_RETRY_SECONDS = 0.05
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -380,15 +381,27 @@ class FakeTelegram(Methods):
             self._webhook_task = None
 
     async def _deliver_to_webhook(self) -> None:
+        """Push pending updates in order, like Telegram: an update leaves the queue only when
+        the webhook answered 200; otherwise (status 0 = not reachable) it is retried."""
         async with aiohttp.ClientSession() as session:
             while True:
-                updates = await self.take_updates(0, 100, 3600.0)
-                for update in updates:
+                [update, *_] = await self._next_pending()
+                try:
                     status = await post_webhook(
                         self.webhook["url"], update, self.webhook["secret"] or None, session
                     )
-                    self.webhook_deliveries.append((update["update_id"], status))
+                except (aiohttp.ClientError, OSError):
+                    status = 0
+                self.webhook_deliveries.append((update["update_id"], status))
+                if status == 200:
                     self.pending.remove(update)
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+
+    async def _next_pending(self) -> list[JSON]:
+        while not self.pending:
+            await self.take_updates(0, 100, 3600.0)
+        return self.pending
 
 
 async def post_webhook(
