@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
 from bot.config import Config, TelegramConfig
+from bot.frontends.telegram import TelegramFrontend
+from tests.fakes.telegram_server import FakeTelegram
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -41,3 +45,22 @@ def make_config(tmp_path: Path, **telegram: object) -> Config:
 
 def open_app(tmp_path: Path, clock: FakeClock | None = None, **telegram: object) -> App:
     return App.open(make_config(tmp_path, **telegram), clock=clock or FakeClock())
+
+
+@asynccontextmanager
+async def running(tg: FakeTelegram, app: App) -> AsyncIterator[TelegramFrontend]:
+    """The real PTB Application polling the fake server (no scheduler: tests call tick)."""
+    frontend = TelegramFrontend(app, tg.token, scheduled=False)
+    application = frontend.application
+    await application.initialize()
+    await frontend.post_init(application)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield frontend
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await frontend.post_shutdown(application)
+        await application.shutdown()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,30 +13,12 @@ import pytest
 from bot.app import App
 from bot.commands import commands
 from bot.frontends.telegram import TelegramFrontend, webhook_options
-from tests.app_fixtures import FakeClock, open_app
+from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
 from tests.fakes.telegram_updates import BOT_USERNAME
 
 ADMIN, MEMBER, GROUP_ID = 501, 502, -4001
 TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
-
-
-@asynccontextmanager
-async def running(tg: FakeTelegram, app: App) -> AsyncIterator[TelegramFrontend]:
-    frontend = TelegramFrontend(app, tg.token, scheduled=False)
-    application = frontend.application
-    await application.initialize()
-    await frontend.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
-        yield frontend
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await frontend.post_shutdown(application)
-        await application.shutdown()
 
 
 @pytest.fixture
@@ -46,7 +27,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(tmp_path: Path, fake_telegram: FakeTelegram, clock: FakeClock) -> AsyncIterator[App]:
+def app(tmp_path: Path, fake_telegram: FakeTelegram, clock: FakeClock) -> Iterator[App]:
     opened = open_app(tmp_path, clock, base_url=fake_telegram.base_url, admins=(ADMIN,))
     yield opened
     opened.close()
