@@ -20,8 +20,8 @@ here, ``ad`` in nltk).
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 
-from sumy.utils import get_stop_words
 from tantivy import Filter, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
 
 ANALYZER = "digestbot_en"  # the name the index registers the stemming analyzer under
@@ -67,8 +67,12 @@ def word_terms(text: str) -> list[tuple[int, int, str]]:
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
-    """sumy's English stop words, folded like indexed words ("don't" gives "don" and "t")."""
-    return frozenset(w for word in get_stop_words("english") for w in folded(word))
+    """sumy's English stop words, folded like indexed words ("don't" gives "don" and "t").
+
+    Read from sumy's data file directly: ``sumy.utils`` would import ``requests`` (~0.1 s).
+    """
+    listing = resources.files("sumy") / "data" / "stopwords" / "english.txt"
+    return frozenset(w for word in listing.read_text("utf-8").split() for w in folded(word))
 
 
 def is_stop_word(word: str) -> bool:
