@@ -42,9 +42,17 @@ from telegram.ext import (
 from bot.render import render_telegram_html, utf16_len
 from bot.reply import Heading, Paragraph, Quote, Reply, bold
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
-from tests.fakes.telegram_updates import ANONYMOUS_ADMIN_ID, BOT_USERNAME, TOKEN
+from tests.fakes.telegram_updates import (
+    ANONYMOUS_ADMIN_ID,
+    BOT_USERNAME,
+    TOKEN,
+    chat,
+    member_update,
+    user,
+)
 
 Seen = list[Update]
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
 
 def build(server: FakeTelegram) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -171,6 +179,20 @@ async def test_removal_and_migration_updates(fake_telegram: FakeTelegram) -> Non
     assert seen[2].effective_message is not None
     assert seen[2].effective_message.migrate_from_chat_id == -555
     assert migrated.value.new_chat_id == -100555
+
+
+async def test_get_updates_honours_allowed_updates(fake_telegram: FakeTelegram) -> None:
+    member = member_update(chat(-100), user(5), "member", "administrator")
+    async with build(fake_telegram) as app:
+        fake_telegram.inject_inline_query("x")
+        fake_telegram.inject_message("hi")
+        only_messages = await app.bot.get_updates(allowed_updates=["message"])
+        fake_telegram.inject_update({"chat_member": member})
+        fake_telegram.inject_inline_query("y")
+        default = await app.bot.get_updates(offset=only_messages[-1].update_id + 1)
+    assert [u.message.text for u in only_messages if u.message] == ["hi"]
+    assert [u.inline_query.query for u in default if u.inline_query] == ["y"]
+    assert len(default) == 1 and fake_telegram.pending == [default[0].to_dict()]
 
 
 async def test_inline_query_is_answered(fake_telegram: FakeTelegram) -> None:

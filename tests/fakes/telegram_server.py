@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -59,6 +59,17 @@ GROUP_PER_MINUTE = 20
 WEBHOOK_RETRY_SECONDS = 0.05
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+UNREQUESTED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+DEFAULT_ALLOWED_UPDATES: tuple[str, ...] = ()
+
+
+def allowed_update(update: JSON, allowed: Sequence[str]) -> bool:
+    """Whether Telegram sends ``update`` to a bot asking for ``allowed`` update types (empty =
+    every type except chat_member and reactions)."""
+    kind = next(key for key in update if key != "update_id")
+    return kind in allowed if allowed else kind not in UNREQUESTED_BY_DEFAULT
 
 
 def _normalise(params: dict[str, Any], from_json: bool) -> dict[str, Any]:
@@ -247,7 +258,8 @@ class FakeTelegram(Methods):
             raw = await request.json() if request.can_read_body else {}
             params = _normalise(raw, from_json=True)
         else:
-            params = _normalise(dict(await request.post()), from_json=False)
+            form = {**request.query, **(await request.post())}
+            params = _normalise(form, from_json=False)
         call = Call(method, params, self.clock())
         self.calls.append(call)
         handler = self._handlers.get(method.lower())
@@ -338,7 +350,12 @@ class FakeTelegram(Methods):
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset", "0"))
         limit = int(params.get("limit", "100"))
-        return await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        updates = await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        allowed = params.get("allowed_updates") or DEFAULT_ALLOWED_UPDATES
+        refused = [u for u in updates if not allowed_update(u, allowed)]
+        for update in refused:  # Telegram never delivers update types the bot did not ask for
+            self.pending.remove(update)
+        return [u for u in updates if allowed_update(u, allowed)]
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         query_id = params.get("callback_query_id", "")
