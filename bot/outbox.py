@@ -22,7 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .digest import Digest, PostIndex, Summaries, plan, rebuild
 from .schedule import Due, due_digests
@@ -51,6 +51,7 @@ class Outbox:
         *,
         send_timeout: float = 60.0,
         max_attempts: int = 5,
+        compact_every: timedelta = timedelta(hours=1),
     ) -> None:
         self.store = store
         if isinstance(senders, Mapping):
@@ -61,6 +62,8 @@ class Outbox:
         self.summaries = summaries
         self.send_timeout = send_timeout
         self.max_attempts = max_attempts
+        self.compact_every = compact_every
+        self._compacted: datetime | None = None
 
     def set_posts(self, posts: PostIndex) -> None:
         """Use a reloaded corpus from the next run on."""
@@ -68,6 +71,9 @@ class Outbox:
 
     async def tick(self, now: datetime) -> Run:
         """One run at ``now``: resume pending deliveries, then plan, record and send due ones."""
+        if self._compacted is None or now - self._compacted >= self.compact_every:
+            self.store.compact(now)  # keeps the files written per delivery small
+            self._compacted = now
         counts: Counter[str] = Counter()
         pending = [d for d in self.store.deliveries(state="pending") if d.platform in self.senders]
         due = [

@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +140,49 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+_REF_RE = re.compile(r"^\d+(\.\d+)*$")
+
+
+def pack_refs(refs: Sequence[str]) -> str | list[str]:
+    """Comment refs as ranges: ('1', '2', '3', '3.1', '3.2') -> '1-3,3.1-2' (a list if unusual)."""
+    if not all(_REF_RE.match(r) for r in refs):
+        return list(refs)
+    parts: list[str] = []
+    start = prev = None
+    for ref in sorted(set(refs), key=lambda r: tuple(int(x) for x in r.split("."))):
+        if prev is not None and _follows(prev, ref):
+            prev = ref
+            continue
+        if start is not None:
+            parts.append(_span(start, prev))
+        start = prev = ref
+    if start is not None:
+        parts.append(_span(start, prev))
+    return ",".join(parts)
+
+
+def _follows(prev: str, ref: str) -> bool:
+    head, _, last = prev.rpartition(".")
+    head2, _, last2 = ref.rpartition(".")
+    return head == head2 and int(last2) == int(last) + 1
+
+
+def _span(start: str, end: str | None) -> str:
+    return start if end in (None, start) else f"{start}-{end.rpartition('.')[2]}"  # type: ignore[union-attr]
+
+
+def unpack_refs(packed: Any) -> tuple[str, ...]:
+    if isinstance(packed, (list, tuple)):
+        return tuple(str(r) for r in packed)
+    refs: list[str] = []
+    for part in filter(None, str(packed).split(",")):
+        first, _, last = part.partition("-")
+        if not last:
+            refs.append(first)
+            continue
+        head, _, number = first.rpartition(".")
+        prefix = f"{head}." if head else ""
+        refs.extend(f"{prefix}{n}" for n in range(int(number), int(last) + 1))
+    return tuple(refs)

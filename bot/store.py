@@ -2,15 +2,17 @@
 
 Layout under ``DATA/store/`` (schema version 2)::
 
-    meta.json                 {"meta": {"1": {"schema": 2, "shards": 64}}}
+    meta.json                 {"meta": {"1": {"schema": 2, "shards": 128}}}
     subscribers/NN.json       the subscribers whose chat key hashes to shard NN
-    deliveries/NN.json        their deliveries (one per chat and slot) and archived history
+    deliveries/NN.json        their recent deliveries (one per chat and slot): the outbox
+    history/NN.json           one archived record per chat: what older deliveries gave it
     runs.json                 one record per scheduler run that had work
 
-Every file is written with :class:`~bot.storage.AtomicJSONStorage` (temp file, fsync, replace),
-and sharding keeps each write small: at 10,000 subscribers a delivery rewrites one file of about
-160 chats. Old final deliveries are folded into one ``archived`` record per chat by
-:meth:`Store.compact`. The store is read once at open into in-memory indexes.
+Every file is written with :class:`~bot.storage.AtomicJSONStorage` (temp file, fsync, replace).
+Sharding and compaction keep each write small: recording a delivery rewrites one deliveries file
+holding a day or two of deliveries of about 80 chats (at 10,000 subscribers), and
+:meth:`Store.compact` folds final deliveries older than ``keep_days`` into the history files in
+one write per shard. The store is read once at open into in-memory indexes.
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from tinydb import TinyDB
+from tinydb import TinyDB, where
 
 from .config import DigestDefaults
 from .lock import DataDirLock
-from .storage import AtomicJSONStorage, StoreCorrupt, StoreError
+from .storage import AtomicJSONStorage, StoreError
 from .store_records import (
     CLAIMING,
     Delivery,
@@ -40,28 +41,17 @@ from .store_records import (
     run_from_doc,
     subscriber_from_doc,
 )
-from .store_schema import SCHEMA_VERSION, SHARDS, checked, migrate, schema_version, shard_of
+from .store_schema import (
+    SCHEMA_VERSION,
+    SHARDS,
+    Shard,
+    checked,
+    migrate,
+    read_meta,
+    shard_of,
+)
 
 History = dict[str, frozenset[str]]
-
-
-class _Shard:
-    """One subscribers file and one deliveries file, with their in-memory indexes."""
-
-    def __init__(self, root: Path, number: int, readonly: bool) -> None:
-        name = f"{number:02d}.json"
-        self.sub_path = root / "subscribers" / name
-        self.del_path = root / "deliveries" / name
-        self.subs_db = TinyDB(self.sub_path, storage=AtomicJSONStorage, readonly=readonly)
-        self.dels_db = TinyDB(self.del_path, storage=AtomicJSONStorage, readonly=readonly)
-        self.subs = self.subs_db.table("subscribers", cache_size=0)
-        self.dels = self.dels_db.table("deliveries", cache_size=0)
-        self.sub_ids: dict[str, int] = {}
-        self.del_ids: dict[str, int] = {}
-
-    def close(self) -> None:
-        self.subs_db.close()
-        self.dels_db.close()
 
 
 class Store:
@@ -72,10 +62,12 @@ class Store:
         self.root = self.data_dir / "store"
         self.readonly = readonly
         self._lock = DataDirLock(self.data_dir)
-        self._shards: list[_Shard] = []
+        self.shards = SHARDS
+        self._shards: list[Shard] = []
         self._subscribers: dict[str, Subscriber] = {}
         self._deliveries: dict[str, Delivery] = {}
         self._by_chat: dict[str, dict[str, Delivery]] = defaultdict(dict)
+        self._history: dict[str, History] = {}
         self._runs_db: TinyDB | None = None
         self._run_ids: dict[str, int] = {}
         self._runs: dict[str, Run] = {}
@@ -111,16 +103,11 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def _prepare(self) -> None:
-        version = schema_version(self.data_dir)
+        version, self.shards = read_meta(self.data_dir)
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.root / 'meta.json'}: schema version {version} was written by a newer "
@@ -136,16 +123,19 @@ class Store:
         if not self.readonly:  # half-written temp files of a killed process: never read, drop them
             for stale in self.root.rglob("*.tmp"):
                 stale.unlink(missing_ok=True)
-        self._shards = [_Shard(self.root, n, self.readonly) for n in range(SHARDS)]
+            for folder in ("subscribers", "deliveries", "history"):
+                (self.root / folder).mkdir(parents=True, exist_ok=True)
+        self._shards = [Shard(self.root, n, self.readonly) for n in range(self.shards)]
         for shard in self._shards:
             for doc in shard.subs:
                 sub = checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
                 shard.sub_ids[sub.key] = doc.doc_id
                 self._subscribers[sub.key] = sub
-            for doc in shard.dels:
-                delivery = checked(shard.del_path, doc.doc_id, delivery_from_doc, doc)
-                shard.del_ids[delivery.id] = doc.doc_id
-                self._index(delivery)
+            for path, table in ((shard.del_path, shard.dels), (shard.hist_path, shard.hist)):
+                for doc in table:
+                    delivery = checked(path, doc.doc_id, delivery_from_doc, doc)
+                    shard.table_of(delivery)[1][delivery.id] = doc.doc_id
+                    self._index(delivery)
         runs_path = self.root / "runs.json"
         self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
         for doc in self._runs_db.table("runs", cache_size=0):
@@ -153,18 +143,20 @@ class Store:
             self._run_ids[run.id] = doc.doc_id
             self._runs[run.id] = run
 
-    def _shard(self, key: str) -> _Shard:
+    def _shard(self, key: str) -> Shard:
         if not self._shards:
             raise StoreError(f"{self.root}: the store is closed")
-        return self._shards[shard_of(key)]
+        return self._shards[shard_of(key, self.shards)]
 
     def _index(self, delivery: Delivery) -> None:
         self._deliveries[delivery.id] = delivery
         self._by_chat[delivery.key][delivery.id] = delivery
+        self._history.pop(delivery.key, None)
 
     def _unindex(self, delivery: Delivery) -> None:
         self._deliveries.pop(delivery.id, None)
         self._by_chat[delivery.key].pop(delivery.id, None)
+        self._history.pop(delivery.key, None)
 
     # ------------------------------------------------------------------ subscribers
 
@@ -198,7 +190,7 @@ class Store:
             if sub.key in self._subscribers:
                 self.put_subscriber(sub)
             else:
-                groups[shard_of(sub.key)].append(sub)
+                groups[shard_of(sub.key, self.shards)].append(sub)
         for number, group in groups.items():
             shard = self._shards[number]
             ids = shard.subs.insert_multiple([s.as_doc() for s in group])
@@ -278,12 +270,18 @@ class Store:
 
     def history(self, platform: str, chat_id: str | int) -> History:
         """Post id -> comment refs the chat has seen (sent, pending or unknown deliveries)."""
+        key = chat_key(platform, chat_id)
+        cached = self._history.get(key)
+        if cached is not None:
+            return cached
         seen: dict[str, set[str]] = {}
-        for delivery in self._by_chat.get(chat_key(platform, chat_id), {}).values():
+        for delivery in self._by_chat.get(key, {}).values():
             if delivery.state in CLAIMING:
                 for item in delivery.items:
                     seen.setdefault(item.post_id, set()).update(item.refs)
-        return {post_id: frozenset(refs) for post_id, refs in seen.items()}
+        history = {post_id: frozenset(refs) for post_id, refs in seen.items()}
+        self._history[key] = history
+        return history
 
     def last_slots(self) -> dict[str, str]:
         """Chat key -> the latest scheduled slot (local date) that was planned for it."""
@@ -315,16 +313,17 @@ class Store:
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
         """Record new deliveries (one write per shard touched); ids already present are skipped."""
-        groups: dict[int, list[Delivery]] = defaultdict(list)
+        groups: dict[tuple[int, bool], list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
             if delivery.id not in self._deliveries:
-                groups[shard_of(delivery.key)].append(delivery)
+                groups[shard_of(delivery.key, self.shards), delivery.archived].append(delivery)
         added: list[Delivery] = []
-        for number, group in groups.items():
+        for (number, _), group in groups.items():
             shard = self._shards[number]
-            ids = shard.dels.insert_multiple([d.as_doc() for d in group])
+            table, known = shard.table_of(group[0])
+            ids = table.insert_multiple([d.as_doc() for d in group])
             for doc_id, delivery in zip(ids, group, strict=True):
-                shard.del_ids[delivery.id] = doc_id
+                known[delivery.id] = doc_id
                 self._index(delivery)
                 added.append(delivery)
         return added
@@ -349,41 +348,56 @@ class Store:
 
     def _remove_deliveries(self, key: str, ids: Sequence[str]) -> None:
         shard = self._shard(key)
-        doc_ids = [shard.del_ids.pop(i) for i in ids if i in shard.del_ids]
-        if doc_ids:
-            shard.dels.remove(doc_ids=doc_ids)
-        for delivery_id in ids:
-            delivery = self._deliveries.get(delivery_id)
-            if delivery is not None:
-                self._unindex(delivery)
+        found = [d for d in (self._deliveries.get(i) for i in ids) if d is not None]
+        for archived in (False, True):
+            group = [d for d in found if d.archived is archived]
+            if group:
+                table, known = shard.table_of(group[0])
+                table.remove(doc_ids=[known.pop(d.id) for d in group])
+        for delivery in found:
+            self._unindex(delivery)
 
-    def compact(self, now: datetime, *, keep_days: int = 14) -> int:
+    def compact(self, now: datetime, *, keep_days: float = 2) -> int:
         """Fold final deliveries older than ``keep_days`` into one archived record per chat.
 
-        The archive is written before the old records are removed, so a crash in between only
-        leaves history twice (it is a union), never lost. Returns the number of records removed.
+        At most three writes per shard: archives updated, archives added (history file), old
+        records removed (deliveries file). A crash in between leaves some history twice (it is
+        a union), never lost. Returns the number of delivery records folded.
         """
         cutoff = now - timedelta(days=keep_days)
-        removed = 0
+        work: dict[int, list[tuple[list[Delivery], Delivery]]] = defaultdict(list)
         for key, chat in list(self._by_chat.items()):
             old = [d for d in chat.values() if d.is_final and d.updated < cutoff and not d.archived]
-            if not old:
-                continue
-            existing = [d for d in chat.values() if d.archived]
-            archive = Delivery.archive_of([*existing, *old], now)
-            self._put_delivery(archive)
-            self._remove_deliveries(key, [d.id for d in old])
-            removed += len(old)
+            if old:
+                existing = [d for d in chat.values() if d.archived]
+                work[shard_of(key, self.shards)].append(
+                    (old, Delivery.archive_of([*existing, *old], now))
+                )
+        for number, folds in work.items():
+            self._fold(self._shards[number], folds)
         self._compact_runs(cutoff)
-        return removed
+        return sum(len(old) for folds in work.values() for old, _ in folds)
+
+    def _fold(self, shard: Shard, folds: list[tuple[list[Delivery], Delivery]]) -> None:
+        archives = [archive for _, archive in folds]
+        known = [a for a in archives if a.id in shard.hist_ids]
+        if known:
+            shard.hist.update_multiple([(a.as_doc(), where("id") == a.id) for a in known])
+            for archive in known:
+                self._index(archive)
+        self.add_deliveries([a for a in archives if a.id not in shard.hist_ids])
+        old = [d for folded, _ in folds for d in folded]
+        shard.dels.remove(doc_ids=[shard.del_ids.pop(d.id) for d in old])
+        for delivery in old:
+            self._unindex(delivery)
 
     def _put_delivery(self, delivery: Delivery) -> None:
-        shard = self._shard(delivery.key)
-        doc_id = shard.del_ids.get(delivery.id)
+        table, known = self._shard(delivery.key).table_of(delivery)
+        doc_id = known.get(delivery.id)
         if doc_id is None:
             self.add_deliveries([delivery])
             return
-        shard.dels.update(delivery.as_doc(), doc_ids=[doc_id])
+        table.update(delivery.as_doc(), doc_ids=[doc_id])
         self._index(delivery)
 
     # ------------------------------------------------------------------ runs
@@ -424,18 +438,3 @@ class Store:
             deliveries=dict(states),
             last_run=last[0] if last else None,
         )
-
-
-__all__ = [
-    "SCHEMA_VERSION",
-    "SHARDS",
-    "Delivery",
-    "History",
-    "Run",
-    "Store",
-    "StoreCorrupt",
-    "StoreError",
-    "Subscriber",
-    "chat_key",
-    "shard_of",
-]

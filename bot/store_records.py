@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .config import DigestDefaults
 from .errors import UsageError
+from .storage import pack_refs, unpack_refs
 
 KINDS = ("private", "group", "channel")
 FREQUENCIES = ("daily", "weekly")
@@ -199,9 +200,13 @@ class DeliveryItem:
     reason: str = ""
 
     def as_doc(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"post": self.post_id, "kind": self.kind, "refs": list(self.refs)}
+        doc: dict[str, Any] = {
+            "post": self.post_id,
+            "kind": self.kind,
+            "refs": pack_refs(self.refs),
+        }
         if self.new:
-            doc["new"] = list(self.new)
+            doc["new"] = pack_refs(self.new)
         if self.reason:
             doc["reason"] = self.reason
         return doc
@@ -327,8 +332,8 @@ def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
         DeliveryItem(
             post_id=str(i["post"]),
             kind=str(i["kind"]),
-            refs=tuple(str(r) for r in i["refs"]),
-            new=tuple(str(r) for r in i.get("new", ())),
+            refs=unpack_refs(i["refs"]),
+            new=unpack_refs(i.get("new", ())),
             reason=str(i.get("reason", "")),
         )
         for i in doc["items"]

@@ -15,13 +15,42 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
+from tinydb.table import Table
 
 from .storage import AtomicJSONStorage, StoreCorrupt, load_json_file
-from .store_records import chat_key, delivery_from_doc, subscriber_from_doc
+from .store_records import Delivery, chat_key, delivery_from_doc, subscriber_from_doc
 
 SCHEMA_VERSION = 2
-SHARDS = 64
+SHARDS = 128
 LEGACY_FILE = "digestbot.json"  # schema 1: one TinyDB file for everything
+
+
+class Shard:
+    """One subscribers file and one deliveries file, with their in-memory indexes."""
+
+    def __init__(self, root: Path, number: int, readonly: bool) -> None:
+        name = f"{number:02d}.json"
+        self.sub_path = root / "subscribers" / name
+        self.del_path = root / "deliveries" / name
+        self.subs_db = TinyDB(self.sub_path, storage=AtomicJSONStorage, readonly=readonly)
+        self.dels_db = TinyDB(self.del_path, storage=AtomicJSONStorage, readonly=readonly)
+        self.hist_path = root / "history" / name
+        self.hist_db = TinyDB(self.hist_path, storage=AtomicJSONStorage, readonly=readonly)
+        self.subs = self.subs_db.table("subscribers", cache_size=0)
+        self.dels = self.dels_db.table("deliveries", cache_size=0)
+        self.hist = self.hist_db.table("history", cache_size=0)
+        self.sub_ids: dict[str, int] = {}
+        self.del_ids: dict[str, int] = {}
+        self.hist_ids: dict[str, int] = {}
+
+    def table_of(self, delivery: Delivery) -> tuple[Table, dict[str, int]]:
+        """Archived records live in the history file, the others in the deliveries file."""
+        return (self.hist, self.hist_ids) if delivery.archived else (self.dels, self.del_ids)
+
+    def close(self) -> None:
+        self.subs_db.close()
+        self.dels_db.close()
+        self.hist_db.close()
 
 
 def shard_of(key: str, shards: int = SHARDS) -> int:
@@ -45,19 +74,25 @@ def checked(path: Path, doc_id: int, parse: Any, doc: Mapping[str, Any]) -> Any:
 
 def schema_version(data_dir: Path) -> int:
     """The schema of the folder: 2 (current), 1 (single file), 0 (nothing written yet)."""
+    return read_meta(data_dir)[0]
+
+
+def read_meta(data_dir: Path) -> tuple[int, int]:
+    """(schema version, shard count) of the folder; a new folder gets SHARDS."""
     meta_path = data_dir / "store" / "meta.json"
     meta = load_json_file(meta_path)
     if meta is None:
-        return 1 if (data_dir / LEGACY_FILE).exists() else 0
+        return (1 if (data_dir / LEGACY_FILE).exists() else 0), SHARDS
     try:
         record = next(iter(meta["meta"].values()))
-        version = int(record["schema"])
-        shards = int(record.get("shards", SHARDS))
+        version, shards = int(record["schema"]), int(record.get("shards", SHARDS))
     except (KeyError, StopIteration, TypeError, ValueError):
-        raise StoreCorrupt(meta_path, "expected {'meta': {'1': {'schema': N}}}") from None
-    if version == SCHEMA_VERSION and shards != SHARDS:
-        raise StoreCorrupt(meta_path, f"written with {shards} shards; this digestbot uses {SHARDS}")
-    return version
+        raise StoreCorrupt(
+            meta_path, "expected {'meta': {'1': {'schema': N, 'shards': N}}}"
+        ) from None
+    if not 1 <= shards <= 4096:
+        raise StoreCorrupt(meta_path, f"shards is {shards}; expected 1 to 4096")
+    return version, shards
 
 
 def migrate(data_dir: Path, version: int) -> None:
@@ -68,9 +103,8 @@ def migrate(data_dir: Path, version: int) -> None:
         shutil.copy2(data_dir / LEGACY_FILE, backup)
         _migrate_v1(data_dir, root)
         (data_dir / LEGACY_FILE).unlink()
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "subscribers").mkdir(exist_ok=True)
-    (root / "deliveries").mkdir(exist_ok=True)
+    for folder in ("subscribers", "deliveries", "history"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
     meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
     meta.table("meta").truncate()
     meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})

@@ -232,3 +232,17 @@ async def test_resumed_delivery_for_a_chat_that_left_is_failed_not_sent(data: Pa
 
 def test_blocked_outcome_type_is_what_front_ends_return() -> None:
     assert Blocked().reason == "the chat blocked the bot or no longer exists"
+
+
+async def test_compaction_keeps_files_small_and_history_whole(store: Store) -> None:
+    subscribe(store, 2, posts=1)
+    sender = FakeSender()
+    box = outbox(store, sender)
+    for day in range(12):
+        morning = datetime(2026, 11, 23, 7, 0, tzinfo=UTC) + timedelta(days=day)
+        await run_minutes(box, morning, 8 * 60)  # 07:00 to 15:00 UTC covers both zones
+    for chat in ("c0", "c1"):
+        assert arrived_posts([sender], chat) == [p.id for p in reversed(POSTS)]  # each once
+        recent = [d for d in store.deliveries(platform="fake", chat_id=chat) if not d.archived]
+        assert len(recent) <= 3  # older ones were folded into the history file
+        assert len(store.history("fake", chat)) == 8
