@@ -6,11 +6,14 @@ Telegram's errors as PTB's exceptions, and parses HTML the way Telegram does.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dtm
 import logging
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -496,3 +499,45 @@ async def test_json_bodies_wrong_tokens_and_unknown_methods(fake_telegram: FakeT
         "reply_markup": {"inline_keyboard": []},
     }
     assert unknown == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+
+async def test_standalone_server_process() -> None:
+    root = Path(__file__).resolve().parent.parent
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fakes.telegram_standalone", cwd=root,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+        base_url = line.decode().split()[1]
+        control = base_url.removesuffix("/bot") + "/_fake"
+        app = ApplicationBuilder().token(TOKEN).base_url(base_url).build()
+        async with app, aiohttp.ClientSession() as session:
+            await app.bot.send_message(42, "over the wire")
+            async with session.post(f"{control}/updates", json={"message": message_json()}):
+                pass
+            [update] = await app.bot.get_updates()
+            fail = {"method": "sendMessage", "status": 429, "description": "Too Many Requests: "
+                    "retry after 3", "parameters": {"retry_after": 3}}  # fmt: skip
+            async with session.post(f"{control}/fail", json=fail):
+                pass
+            with pytest.raises(RetryAfter):
+                await app.bot.send_message(42, "again")
+            async with session.get(f"{control}/calls?method=sendMessage") as response:
+                calls = await response.json()
+            async with session.get(f"{control}/delivered") as response:
+                delivered = await response.json()
+    finally:
+        process.kill()
+        await process.wait()
+    assert update.message is not None and update.message.text == "from outside"
+    assert [(c["params"]["text"], c["status"]) for c in calls] == [
+        ("over the wire", 200),
+        ("again", 429),
+    ]
+    assert [m["text"] for m in delivered["42"]] == ["over the wire"]
+
+
+def message_json() -> dict[str, Any]:
+    return {"message_id": 1, "date": 0, "chat": chat(7), "from": user(7), "text": "from outside"}

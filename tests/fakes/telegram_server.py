@@ -140,14 +140,16 @@ class FakeTelegram(Methods):
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0, routes: Sequence[web.RouteDef] = ()) -> None:
+        """Listen on 127.0.0.1:``port`` (0 = a free one); ``routes`` are served first."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_routes(routes)
         app.router.add_route("*", "/{prefix}/{method}", self._dispatch)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[attr-defined]
