@@ -12,11 +12,11 @@ end)`` offsets into the passage text.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .analysis import terms, word_terms
+from .analysis import folded, terms, word_terms
 from .models import Match, Post
 from .query import ParsedQuery
 from .sentences import sentence_spans
@@ -84,6 +84,15 @@ class PassageFinder:
         found = set(terms(post.title))
         for sentence in self._sentences(post):
             found.update(t for _, _, t in sentence.words)
+        return found
+
+    def forms(self, post: Post, stem: str) -> Counter[str]:
+        """How often each written form (folded) of ``stem`` occurs in the post."""
+        found: Counter[str] = Counter()
+        for text, spans in [(post.title, word_terms(post.title))] + [
+            (s.text, s.words) for s in self._sentences(post)
+        ]:
+            found.update(" ".join(folded(text[a:b])) for a, b, t in spans if t == stem)
         return found
 
     def forget(self, post_id: str) -> None:

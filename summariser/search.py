@@ -24,12 +24,13 @@ import difflib
 import logging
 import math
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 import tantivy
 
-from .analysis import folded, word_terms
+from .analysis import folded
 from .models import Post, SearchHit
 from .passages import PassageFinder
 from .query import ParsedQuery, QueryError, parse_query
@@ -206,35 +207,41 @@ class KeywordIndex:
         except QueryError:
             return []
         engine = self._engine
-        unknown = [t for t in parsed.terms if not _indexed(engine, t)]
+        typed = {t: " ".join(folded(w)) for t, w in zip(parsed.terms, parsed.words, strict=True)}
+        wanted = dict.fromkeys([*parsed.terms, *(t for p in parsed.phrases for t in p)])
+        unknown = [t for t in wanted if not _indexed(engine, t)]
         if not unknown:
             return []
         vocabulary = self._vocabulary
         if vocabulary is None:
             vocabulary = self._vocabulary = engine.vocabulary()
         counts = dict(vocabulary)
-        found: list[str] = []
+        per_word: list[list[str]] = []
         for stem in unknown:
-            near = [v for v in counts if abs(len(v) - len(stem)) <= 2 and v != stem]
-            close = difflib.get_close_matches(stem, near, n=limit * 2, cutoff=0.75)
-            close.sort(key=lambda v: (-difflib.SequenceMatcher(None, stem, v).ratio(), -counts[v]))
-            for candidate in close[:limit]:
-                word = self._surface(engine, candidate)
-                if word not in found:
-                    found.append(word)
+            like = typed.get(stem, stem)
+            near = [v for v in counts if abs(len(v) - len(stem)) <= 3 and v != stem]
+            close = difflib.get_close_matches(stem, near, n=limit * 3, cutoff=0.7)
+            forms = {self._surface(engine, c, like=like): counts[c] for c in close}
+            ratio = {f: difflib.SequenceMatcher(None, like, f).ratio() for f in forms}
+            best = sorted(
+                (f for f in forms if ratio[f] >= 0.75), key=lambda f: (-ratio[f], -forms[f])
+            )
+            per_word.append(best[:limit])
+        found: list[str] = []  # the best suggestion for each word first, then the runners-up
+        for rank in range(limit):
+            found += [w[rank] for w in per_word if rank < len(w) and w[rank] not in found]
         return found[:limit]
 
-    def _surface(self, engine: Engine, stem: str) -> str:
-        """The word as written (folded) behind an indexed stem, from a post that has it."""
-        best = engine.ranked(_either_field(stem), 1)
-        post = self._posts.get(best[0][1]) if best else None
-        if post is None:
+    def _surface(self, engine: Engine, stem: str, *, like: str) -> str:
+        """The written form (folded) of an indexed stem most ``like`` what the user typed."""
+        forms: Counter[str] = Counter()
+        for _, post_id in engine.ranked(_either_field(stem), 3):
+            post = self._posts.get(post_id)
+            if post is not None:
+                forms.update(self._passages.forms(post, stem))
+        if not forms:
             return stem
-        for text in (post.title, *post.body, *(c.text for c in post.walk_comments())):
-            for start, end, found in word_terms(text):
-                if found == stem:
-                    return " ".join(folded(text[start:end]))
-        return stem
+        return max(forms, key=lambda f: (difflib.SequenceMatcher(None, like, f).ratio(), forms[f]))
 
 
 def _indexed(engine: Engine, stem: str) -> bool:

@@ -165,6 +165,9 @@ def test_no_match_suggests_closest_indexed_words(index: KeywordIndex) -> None:
     assert index.search("Worthingtn") == []
     assert index.suggest("Worthingtn") == ["worthington"]
     assert index.suggest("seetek probation")[0] == "seetec"  # then "seek"
+    assert index.search('"short sentnce"') == []
+    assert index.suggest('"short sentnce"')[0] == "sentence"  # phrase words too
+    assert index.suggest("probaton oficers")[:2] == ["probation", "officers"]  # each word
     assert index.suggest("probation") == []  # every word is indexed
     assert index.suggest("xqzvv") == []  # nothing close
 
