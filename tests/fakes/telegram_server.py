@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import math
 import time
 from collections import Counter, deque
@@ -34,69 +33,22 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.telegram_methods import Methods
+from tests.fakes.telegram_protocol import (
+    DEFAULT_ALLOWED_UPDATES,
+    RedactToken,
+    allowed_update,
+    normalise,
+)
 from tests.fakes.telegram_updates import JSON, TOKEN, bot_user
 from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
 
 __all__ = ["ApiError", "Call", "FakeTelegram", "RedactToken", "post_webhook"]
 
-JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "entities",
-        "results",
-        "commands",
-        "scope",
-        "link_preview_options",
-        "allowed_updates",
-        "reply_parameters",
-        "button",
-        "caption_entities",
-    }
-)
-SEND_METHODS = frozenset({"sendmessage"})
 GLOBAL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
 WEBHOOK_RETRY_SECONDS = 0.05
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-UNREQUESTED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-DEFAULT_ALLOWED_UPDATES: tuple[str, ...] = ()
-
-
-def allowed_update(update: JSON, allowed: Sequence[str]) -> bool:
-    """Whether Telegram sends ``update`` to a bot asking for ``allowed`` update types (empty =
-    every type except chat_member and reactions)."""
-    kind = next(key for key in update if key != "update_id")
-    return kind in allowed if allowed else kind not in UNREQUESTED_BY_DEFAULT
-
-
-def _normalise(params: dict[str, Any], from_json: bool) -> dict[str, Any]:
-    """Form fields as strings, JSON-encoded object fields decoded; JSON bodies made alike."""
-    result: dict[str, Any] = {}
-    for key, value in params.items():
-        if key in JSON_FIELDS and isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        elif from_json and not isinstance(value, (str, dict, list)):
-            value = json.dumps(value)
-        result[key] = value
-    return result
-
-
-class RedactToken(logging.Filter):
-    """A logger filter that replaces the token in a record's message with ``<token>``."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
 
 
 class FakeTelegram(Methods):
@@ -258,10 +210,10 @@ class FakeTelegram(Methods):
             return ApiError(401, "Unauthorized").response()
         if request.content_type == "application/json":
             raw = await request.json() if request.can_read_body else {}
-            params = _normalise(raw, from_json=True)
+            params = normalise(raw, from_json=True)
         else:
             form = {**request.query, **(await request.post())}
-            params = _normalise(form, from_json=False)
+            params = normalise(form, from_json=False)
         call = Call(method, params, self.clock())
         self.calls.append(call)
         handler = self._handlers.get(method.lower())

@@ -1,0 +1,62 @@
+"""How the fake Bot API server reads requests and which updates it hands out; a log filter."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from tests.fakes.telegram_updates import JSON
+
+JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "results",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "allowed_updates",
+        "reply_parameters",
+        "button",
+        "caption_entities",
+    }
+)
+UNREQUESTED_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+DEFAULT_ALLOWED_UPDATES: tuple[str, ...] = ()
+
+
+def allowed_update(update: JSON, allowed: Sequence[str]) -> bool:
+    """Whether Telegram sends ``update`` to a bot asking for ``allowed`` update types (empty =
+    every type except chat_member and reactions)."""
+    kind = next(key for key in update if key != "update_id")
+    return kind in allowed if allowed else kind not in UNREQUESTED_BY_DEFAULT
+
+
+def normalise(params: dict[str, Any], from_json: bool) -> dict[str, Any]:
+    """Form fields as strings, JSON-encoded object fields decoded; JSON bodies made alike."""
+    result: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in JSON_FIELDS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        elif from_json and not isinstance(value, (str, dict, list)):
+            value = json.dumps(value)
+        result[key] = value
+    return result
+
+
+class RedactToken(logging.Filter):
+    """A logger filter that replaces the token in a record's message with ``<token>``."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
