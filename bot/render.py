@@ -145,9 +145,28 @@ def _best_cut(text: str, start: int, end: int) -> int:
         return best_sentence
     if best_word > start:
         return best_word
-    cut = end
-    while cut > start + 1 and (_is_joiner(text[cut]) or text[cut - 1] == "\u200d"):
-        cut -= 1
+    return _hard_cut(text, start, end)
+
+
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def _hard_cut(text: str, start: int, cut: int) -> int:
+    """Move a cut inside an overlong word back so it splits no character sequence: not before
+    a combining mark, variation selector or skin tone, not next to a ZWJ, not inside a flag."""
+    while cut > start + 1:
+        if _is_joiner(text[cut]) or text[cut - 1] == "\u200d":
+            cut -= 1
+            continue
+        if _is_regional(text[cut]) and _is_regional(text[cut - 1]):
+            run = cut
+            while run > start and _is_regional(text[run - 1]):
+                run -= 1
+            if (cut - run) % 2 == 1:
+                cut -= 1
+                continue
+        break
     return cut
 
 

@@ -171,6 +171,15 @@ def test_emoji_sequences_are_not_cut_apart() -> None:
         assert not text.startswith("\u200d") and not text.endswith("\u200d")
 
 
+def test_flags_are_not_cut_in_half() -> None:
+    flags = "🇬🇧🇫🇷" * 1000  # regional-indicator pairs, 4 UTF-16 units per flag, no spaces
+    for limit in (4096, 4094, 4093):
+        texts = [parse_telegram_html(m.text).text for m in render_telegram_html(
+            Reply.text("x" + flags), limit=limit)]  # fmt: skip
+        assert "".join(texts) == "x" + flags
+        assert all(len(t[1 if t.startswith("x") else 0 :]) % 2 == 0 for t in texts)
+
+
 # ------------------------------------------------------------------ callback data and buttons
 
 
