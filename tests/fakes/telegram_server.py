@@ -126,8 +126,8 @@ class FakeTelegram(Methods):
     def fail(
         self, method: str, error: ApiError, *, chat_id: int | None = None, times: int | None = 1
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` ("*" = any) to ``chat_id`` (None = any
-        chat) with ``error``; ``times=None`` keeps failing for good."""
+        """Answer the next ``times`` calls of ``method`` ("*" = any but getUpdates) to
+        ``chat_id`` (None = any chat) with ``error``; ``times=None`` keeps failing for good."""
         self._scripts.append(Script(method.lower(), chat_id, times, error=error))
 
     def delay_response(

@@ -111,7 +111,9 @@ class Script:
     used: int = field(default=0)
 
     def matches(self, method: str, chat_id: int | None) -> bool:
-        return self.method in (method, "*") and self.chat_id in (None, chat_id)
+        """``method`` is lower case; "*" means any method but getUpdates (polling goes on)."""
+        any_method = self.method == "*" and method != "getupdates"
+        return (any_method or self.method == method) and self.chat_id in (None, chat_id)
 
     def use(self) -> None:
         self.used += 1
