@@ -111,6 +111,11 @@ async def test_removal_and_migration_updates(fake_telegram: FakeTelegram) -> Non
         await fake_telegram.wait_until(lambda: len(seen) == 3)
         with pytest.raises(ChatMigrated) as migrated:
             await app.bot.send_message(-555, "still there?")
+        with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+            await app.bot.send_message(-300, "still there?")
+        fake_telegram.inject_my_chat_member(-300, old_status="left", new_status="member")
+        await fake_telegram.wait_until(lambda: len(seen) == 4)
+        await app.bot.send_message(-300, "back again")
     kicked = seen[0].my_chat_member
     assert kicked is not None and kicked.new_chat_member.status == "kicked"
     assert kicked.chat.id == -300

@@ -25,6 +25,7 @@ from tests.fakes.telegram_updates import (
     message,
     user,
 )
+from tests.fakes.telegram_validate import ApiError
 
 
 class Injector:
@@ -36,6 +37,7 @@ class Injector:
         self.admins: dict[int, dict[int, str]] = {}
         self.anonymous_admins: dict[int, set[int]] = {}
         self.migrated: dict[int, int] = {}
+        self.removed: dict[int, ApiError] = {}
         self.callback_ids: set[str] = set()
         self.inline_ids: set[str] = set()
         self._update_ids = itertools.count(1)
@@ -171,8 +173,14 @@ class Injector:
         self, chat_id: int, *, new_status: str = "left", old_status: str = "member",
         by_user_id: int = 1001,
     ) -> JSON:  # fmt: skip
-        """The bot's membership changed (``left``/``kicked`` = removed from the group)."""
+        """The bot's membership changed: ``left``/``kicked`` = removed from the group (or, in a
+        private chat, blocked by the user). From then on that chat answers 403 as Telegram does,
+        until a later update makes the bot a member again."""
         payload = member_update(self.chat_json(chat_id), user(by_user_id), old_status, new_status)
+        if new_status in ("left", "kicked"):
+            self.removed[chat_id] = _removal_error(chat_id, new_status)
+        else:
+            self.removed.pop(chat_id, None)
         return self.inject_update({"my_chat_member": payload})
 
     def inject_migration(self, old_chat_id: int, new_chat_id: int, *, user_id: int = 1001) -> None:
@@ -191,6 +199,15 @@ class Injector:
         if old_chat_id in self.admins:
             self.admins[new_chat_id] = dict(self.admins[old_chat_id])
             self.anonymous_admins[new_chat_id] = set(self.anonymous_admins[old_chat_id])
+
+
+def _removal_error(chat_id: int, status: str) -> ApiError:
+    if chat_id > 0:
+        return ApiError.blocked()
+    if status == "left":
+        return ApiError(403, "Forbidden: bot is not a member of the group chat")
+    kind = "supergroup" if chat_type_of(chat_id) == "supergroup" else "group"
+    return ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
 
 
 __all__ = ["ANONYMOUS_ADMIN_ID", "Injector", "chat_type_of"]

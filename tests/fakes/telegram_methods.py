@@ -28,6 +28,8 @@ class Methods(Injector):
             raise ApiError.chat_not_found() from None
         if chat_id in self.migrated:
             raise ApiError.migrated(self.migrated[chat_id])
+        if chat_id in self.removed:
+            raise self.removed[chat_id]
         return chat_id
 
     async def _m_getMe(self, params: dict[str, Any]) -> JSON:
