@@ -60,18 +60,13 @@ def stock_post(post: Post) -> None:
     stock_lexrank([c.text for c in post.walk_comments()], 3)
 
 
-def empty_caches() -> None:
-    ranking.stem.cache_clear()
-    ranking._TERM_OF_WORD.clear()
-
-
 def timed(run: Callable[[], object], repeats: int) -> tuple[float, float]:
     """(cold ms, warm ms): the first run after emptying the caches, then the fastest of
     ``repeats`` runs (the least disturbed by other work on the machine), garbage collector off."""
     gc.collect()
     gc.disable()
     try:
-        empty_caches()
+        ranking.clear_caches()
         start = time.perf_counter()
         run()
         cold = (time.perf_counter() - start) * 1000

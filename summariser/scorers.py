@@ -74,7 +74,7 @@ def sumbasic(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
     return ratings
 
 
-def _sumy_ratings(summarizer: Any, sentences: Sequence[str]) -> np.ndarray:
+def sumy_ratings(summarizer: Any, sentences: Sequence[str]) -> np.ndarray:
     """Run a sumy summariser and read back the rating of every sentence (in source order)."""
     tokenizer = OfflineTokenizer()
     document = ObjectDocumentModel([Paragraph([Sentence(s, tokenizer) for s in sentences])])
@@ -92,14 +92,14 @@ def _sumy_ratings(summarizer: Any, sentences: Sequence[str]) -> np.ndarray:
 def luhn(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
     summarizer = LuhnSummarizer(Stemmer("english"))
     summarizer.stop_words = STOP_WORDS
-    return _sumy_ratings(summarizer, sentences)
+    return sumy_ratings(summarizer, sentences)
 
 
 def kl(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
     """sumy's KL-Sum (cubic in the number of sentences: articles only)."""
     summarizer = KLSummarizer(Stemmer("english"))
     summarizer.stop_words = STOP_WORDS
-    return _sumy_ratings(summarizer, sentences)
+    return sumy_ratings(summarizer, sentences)
 
 
 def _lexrank(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,14 @@ from hypothesis import strategies as st
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from summariser import METHODS, OfflineTokenizer, Post, load_folder, split_sentences, summarise
 from summariser.ranking import TermMatrix, best, lexrank, textrank
-from summariser.scorers import sumbasic
+from summariser.scorers import lsa, sumbasic, sumy_ratings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -48,7 +52,9 @@ def _stock(cls: type, sentences: list[str], count: int) -> list[str]:
     [(LexRankSummarizer, lexrank), (TextRankSummarizer, textrank)],
     ids=["lexrank", "textrank"],
 )
-def test_vectorised_ranking_picks_what_stock_sumy_picks(posts: list[Post], cls, ours) -> None:  # type: ignore[no-untyped-def]
+def test_vectorised_ranking_picks_what_stock_sumy_picks(
+    posts: list[Post], cls: type, ours: Callable[[TermMatrix], np.ndarray]
+) -> None:
     for label, text in _texts(posts):
         sentences = split_sentences(text)
         scores = ours(TermMatrix.of(sentences))
@@ -57,9 +63,18 @@ def test_vectorised_ranking_picks_what_stock_sumy_picks(posts: list[Post], cls, 
             assert mine == _stock(cls, sentences, count), f"{label}, {count} sentences"
 
 
-def test_sumbasic_rounds_match_sumy_on_a_body(posts: list[Post]) -> None:
-    from sumy.summarizers.sum_basic import SumBasicSummarizer
+def test_lsa_ratings_equal_sumys_svd_ratings(posts: list[Post]) -> None:
+    for post in posts:
+        sentences = split_sentences(post.body_text)
+        summarizer = LsaSummarizer(Stemmer("english"))
+        summarizer.stop_words = get_stop_words("english")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sumy warns when words < sentences
+            expected = sumy_ratings(summarizer, sentences)
+        assert np.allclose(lsa(sentences, TermMatrix.of(sentences)), expected, atol=1e-9)
 
+
+def test_sumbasic_rounds_match_sumy_on_a_body(posts: list[Post]) -> None:
     sentences = split_sentences(posts[0].body_text)
     scores = sumbasic(sentences, TermMatrix.of(sentences))
     assert [sentences[i] for i in best(scores, 4)] == _stock(SumBasicSummarizer, sentences, 4)
