@@ -1,12 +1,12 @@
 """Query-focused passages: the sentences of a post and its comments that answer a query.
 
 Every sentence of the body and of every comment (replies too) that contains a query word or a
-quoted phrase is a candidate. They are picked greedily: each pick is the candidate that adds the
-most not-yet-covered query weight (rarer words weigh more), with its own match strength as a tie
-breaker; a candidate whose words mostly repeat an already chosen passage (a quote of it, the same
-point again) is skipped. Texts are exact substrings of the body paragraph or comment they come
-from, cut to at most ``MAX_PASSAGE`` characters around the matches; highlights are ``(start,
-end)`` offsets into the passage text.
+quoted phrase is a candidate. They are picked greedily, so the passages come best first: each
+pick is the candidate that adds the most not-yet-covered query weight (rarer words weigh more),
+with its own match strength as a tie breaker; a candidate whose words mostly repeat an already
+chosen passage (a quote of it, the same point again) is skipped. Texts are exact substrings of
+the body paragraph or comment they come from, cut to at most ``MAX_PASSAGE`` characters around
+the matches; highlights are ``(start, end)`` offsets into the passage text.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _choose(
         pool = [c for c in pool if c is not best and not _near_duplicate(c, best)]
         chosen.append(best)
         covered |= best.covered
-    return sorted(chosen, key=lambda c: c.order)
+    return chosen  # best first
 
 
 def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:
