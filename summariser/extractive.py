@@ -42,7 +42,7 @@ _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 @dataclass(frozen=True)
 class Tuning:
-    """Weights of the priors and of the redundancy penalty (defaults tuned on held-out data)."""
+    """Weights of the priors and of the redundancy penalty (defaults: see README, Summaries)."""
 
     lead: float = 0.9  # article: weight of the lead prior against the method's score
     lead_decay: float = 2.0  # article: prior of sentence i is 1 / (1 + i / lead_decay)
