@@ -137,6 +137,11 @@ class KeywordIndex:
             self._apply([], [post_id])
         return True
 
+    @staticmethod
+    def check(query: str) -> None:
+        """Raise QueryError if ``query`` cannot be searched (no index needed: answer it early)."""
+        parse_query(query)
+
     def search(self, query: str, *, limit: int = 5, per_post: int = 3) -> list[SearchHit]:
         """The best posts for ``query``, best first, each with up to ``per_post`` passages.
 

@@ -15,7 +15,6 @@ import sys
 from typing import Any, TextIO
 
 from summariser import KeywordIndex, Match, QueryError, SearchHit
-from summariser.query import parse_query
 
 from ..config import Config
 from ..errors import UsageError
@@ -82,7 +81,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     try:
-        parse_query(query)  # a bad query is answered before the corpus is loaded
+        KeywordIndex.check(query)  # a bad query is answered before the corpus is loaded
     except QueryError as exc:
         raise UsageError(str(exc)) from None
     posts = load_corpus(config.corpus_dir)
