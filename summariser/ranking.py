@@ -15,17 +15,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
 
 from .sentences import words
 
-STOP_WORDS: frozenset[str] = frozenset(w.lower() for w in get_stop_words("english"))
-_STEM = Stemmer("english")
+
+def _sumy_stop_words() -> frozenset[str]:
+    """sumy's English stop words, read as ``sumy.utils.get_stop_words`` reads them (without
+    importing sumy.utils, which pulls in an HTTP client)."""
+    listing = resources.files("sumy") / "data" / "stopwords" / "english.txt"
+    lines = listing.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.rstrip().lower() for w in lines if w)
+
+
+STOP_WORDS: frozenset[str] = _sumy_stop_words()
 LEXRANK_THRESHOLD = 0.1
 LEXRANK_EPSILON = 0.1
 TEXTRANK_DAMPING = 0.85
@@ -33,10 +41,19 @@ TEXTRANK_EPSILON = 1e-4
 _MAX_ITERATIONS = 1000
 
 
+@cache
+def _snowball() -> Any:
+    """sumy's English stemmer. Imported on first use: it loads nltk, which takes most of a
+    second, so commands that never summarise do not pay for it."""
+    from sumy.nlp.stemmers import Stemmer
+
+    return Stemmer("english")
+
+
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """The Snowball English stem of a lower-case word (cached: stemming is the slow part)."""
-    return str(_STEM(word))
+    return str(_snowball()(word))
 
 
 def terms(sentence: str) -> list[str]:

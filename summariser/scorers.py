@@ -3,7 +3,8 @@
 ``lexrank`` and ``textrank`` are sumy's maths vectorised (:mod:`summariser.ranking`); ``lsa`` and
 ``sumbasic`` are sumy's maths in numpy as well; ``luhn`` and ``kl`` run sumy's own summarisers
 through their public API, with a sentence-count callable that records every sentence's rating
-instead of keeping only the best few.
+instead of keeping only the best few. sumy's classes are imported when first used (they load
+nltk, which takes most of a second).
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer
-from sumy.summarizers.kl import KLSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
 
 from .ranking import STOP_WORDS, TermMatrix, lexrank, stem, textrank
 from .sentences import OfflineTokenizer, words
@@ -76,6 +73,8 @@ def sumbasic(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
 
 def sumy_ratings(summarizer: Any, sentences: Sequence[str]) -> np.ndarray:
     """Run a sumy summariser and read back the rating of every sentence (in source order)."""
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     tokenizer = OfflineTokenizer()
     document = ObjectDocumentModel([Paragraph([Sentence(s, tokenizer) for s in sentences])])
     ratings = np.zeros(len(sentences))
@@ -90,6 +89,9 @@ def sumy_ratings(summarizer: Any, sentences: Sequence[str]) -> np.ndarray:
 
 
 def luhn(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.luhn import LuhnSummarizer
+
     summarizer = LuhnSummarizer(Stemmer("english"))
     summarizer.stop_words = STOP_WORDS
     return sumy_ratings(summarizer, sentences)
@@ -97,6 +99,9 @@ def luhn(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
 
 def kl(sentences: Sequence[str], matrix: TermMatrix) -> np.ndarray:
     """sumy's KL-Sum (cubic in the number of sentences: articles only)."""
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.summarizers.kl import KLSummarizer
+
     summarizer = KLSummarizer(Stemmer("english"))
     summarizer.stop_words = STOP_WORDS
     return sumy_ratings(summarizer, sentences)
