@@ -14,9 +14,11 @@ plain-text form used by the console and ``digestbot digest``.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import summariser
@@ -26,7 +28,7 @@ from .posts import short_id
 from .schedule import Slot
 from .store_records import Delivery, DeliveryItem, Subscriber
 
-History = Mapping[str, frozenset[str]]
+History = Mapping[str, Collection[str]]  # post id -> the comment refs the chat has seen
 _SPACE = re.compile(r"\s+")
 
 
@@ -40,7 +42,7 @@ class PostIndex:
             values, key=lambda p: (-p.date.toordinal(), -p.comment_count, p.id)
         )
         self.refs: dict[str, tuple[str, ...]] = {
-            p.id: tuple(c.ref for c in p.walk_comments()) for p in values
+            p.id: tuple(sys.intern(c.ref) for c in p.walk_comments()) for p in values
         }
         self._text: dict[str, str] = {}
         self._topics: dict[tuple[str, str], bool] = {}
@@ -201,12 +203,17 @@ def pick(sub: Subscriber, index: PostIndex, history: History) -> list[Pick]:
         why = f", matches topic '{topic}'" if topic else ""
         refs = index.refs[post.id]
         seen = history.get(post.id)
+        if seen == refs:  # the common case: sent when the thread looked as it does now
+            continue
         if seen is None:
             fresh.append(Pick(post, "new", refs, (), f"new post{why}"))
             if len(fresh) >= sub.posts:
                 break
             continue
-        new = tuple(r for r in refs if r not in seen)
+        seen_set = seen if isinstance(seen, (set, frozenset)) else frozenset(seen)
+        if seen_set.issuperset(refs):
+            continue
+        new = tuple(r for r in refs if r not in seen_set)
         if new:
             grown.append(Pick(post, "discussion", refs, new, f"{len(new)} new comments{why}"))
     grown.sort(key=lambda p: -len(p.new))  # stable: ties keep newest-first order
@@ -261,6 +268,7 @@ def rebuild(
                   items)  # fmt: skip
 
 
+@lru_cache(maxsize=64)
 def digest_title(frequency: str, day: date) -> str:
     if frequency == "weekly":
         return f"Weekly digest, week to {day:%A} {day.day} {day:%B %Y}"
@@ -283,7 +291,7 @@ def _item(p: Pick, summaries: Summaries) -> DigestItem:
         reason=p.reason,
         sentences=sentences,
         comments=comments,
-        comment_count=p.post.comment_count,
+        comment_count=len(p.refs),
         refs=p.refs,
         new=p.new,
     )

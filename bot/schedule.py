@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
@@ -54,6 +55,7 @@ class Due:
     slot: Slot
 
 
+@lru_cache(maxsize=8192)
 def send_instant(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
     """The UTC instant of local ``hhmm`` on ``day``: the first occurrence of a repeated time,
     the next valid minute of a time that falls in a gap."""

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -180,9 +181,9 @@ def unpack_refs(packed: Any) -> tuple[str, ...]:
     for part in filter(None, str(packed).split(",")):
         first, _, last = part.partition("-")
         if not last:
-            refs.append(first)
+            refs.append(sys.intern(first))
             continue
         head, _, number = first.rpartition(".")
         prefix = f"{head}." if head else ""
-        refs.extend(f"{prefix}{n}" for n in range(int(number), int(last) + 1))
+        refs.extend(sys.intern(f"{prefix}{n}") for n in range(int(number), int(last) + 1))
     return tuple(refs)

@@ -51,7 +51,7 @@ from .store_schema import (
     shard_of,
 )
 
-History = dict[str, frozenset[str]]
+History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs seen
 
 
 class Store:
@@ -274,12 +274,15 @@ class Store:
         cached = self._history.get(key)
         if cached is not None:
             return cached
-        seen: dict[str, set[str]] = {}
+        parts: dict[str, list[tuple[str, ...]]] = {}
         for delivery in self._by_chat.get(key, {}).values():
             if delivery.state in CLAIMING:
                 for item in delivery.items:
-                    seen.setdefault(item.post_id, set()).update(item.refs)
-        history = {post_id: frozenset(refs) for post_id, refs in seen.items()}
+                    parts.setdefault(item.post_id, []).append(item.refs)
+        history: History = {
+            post_id: refs[0] if len(refs) == 1 else frozenset().union(*refs)
+            for post_id, refs in parts.items()
+        }
         self._history[key] = history
         return history
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import DigestDefaults
 from bot.lock import DataDirLocked
-from bot.storage import AtomicJSONStorage, StoreCorrupt, StoreError
+from bot.storage import AtomicJSONStorage, StoreCorrupt, StoreError, pack_refs, unpack_refs
 from bot.store import SCHEMA_VERSION, Store, shard_of
 from bot.store_records import Delivery, DeliveryItem, InvalidSetting, Run, chat_key
 
@@ -39,6 +39,10 @@ def delivery(
         when,
         when,
     )
+
+
+def seen(store: Store, chat: str) -> dict[str, set[str]]:
+    return {post: set(refs) for post, refs in store.history("telegram", chat).items()}
 
 
 @pytest.fixture
@@ -132,7 +136,7 @@ def test_history_counts_sent_pending_unknown_but_not_failed(store: Store) -> Non
             delivery("1", "2026-11-23", {"d": ()}),
         ]
     )
-    assert store.history("telegram", 1) == {"a": {"1", "2"}, "c": {"1"}, "d": frozenset()}
+    assert seen(store, "1") == {"a": {"1", "2"}, "c": {"1"}, "d": set()}
     assert store.last_slots() == {"telegram:1": "2026-11-23"}
     assert (
         store.add_deliveries([delivery("1", "2026-11-23", {"x": ()})]) == []
@@ -165,7 +169,7 @@ def test_migrate_chat_keeps_settings_and_history(store: Store) -> None:
     moved = store.migrate_chat("telegram", -1, -1009, now=NOW)
     assert moved is not None and moved.topics == ("prisons",)
     assert store.get_subscriber("telegram", -1) is None
-    assert store.history("telegram", -1009) == {"a": {"1"}}
+    assert seen(store, "-1009") == {"a": {"1"}}
     assert store.history("telegram", -1) == {}
     assert store.last_slots() == {"telegram:-1009": "2026-11-22"}
 
@@ -264,7 +268,7 @@ def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
             "fri",
             ("courts",),
         )
-        assert store.history("telegram", 42) == {"a": {"1"}}
+        assert seen(store, "42") == {"a": {"1"}}
     assert json.loads((tmp_path / "digestbot.json.v1-backup").read_text()) == legacy
     assert not (tmp_path / "digestbot.json").exists()
     meta = json.loads((tmp_path / "store" / "meta.json").read_text())
@@ -288,3 +292,19 @@ def test_atomic_storage_write_leaves_no_temp_and_reads_back(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json", "x.json.bak"]
     assert AtomicJSONStorage(tmp_path / "x.json").read() == {"t": {"1": {"a": 2}}}
     assert json.loads((tmp_path / "x.json.bak").read_text()) == {"t": {"1": {"a": 1}}}
+
+
+@pytest.mark.parametrize(
+    ("refs", "packed"),
+    [
+        (("1", "1.1", "1.2", "2", "3", "4", "4.1"), "1,1.1-2,2-4,4.1"),
+        (("1", "2", "3", "10"), "1-3,10"),
+        ((), ""),
+        (("x", "1"), ["x", "1"]),  # not comment refs: kept as a list
+    ],
+)
+def test_refs_are_packed_as_ranges_and_keep_thread_order(
+    refs: tuple[str, ...], packed: object
+) -> None:
+    assert pack_refs(refs) == packed
+    assert unpack_refs(pack_refs(refs)) == refs
