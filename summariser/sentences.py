@@ -29,9 +29,9 @@ ABBREVIATIONS = frozenset(_ABBREVIATION_LIST.split())
 # Abbreviations after which a following number does not start a new sentence ("No. 5").
 _NUMBER_ABBREVIATIONS = frozenset({"no", "nos", "nr", "p", "pp", "para", "paras", "fig", "figs"})
 _OPEN_AFTER_STOP = "\"'”’)]»"
-_CANDIDATE = re.compile(r"(?:\.{2,}|…|[.!?]+)([\"'”’)\]»]*)(?=\s+(\S))")
+_CANDIDATE = re.compile(r"[.!?…]+([\"'”’)\]»]*)(?=\s+(\S))")
 # A stop with no space after it, between a lower-case word and a capitalised one: "her.I can".
-_GLUED = re.compile(r"(?<=[a-z]{2})[.!?](?=[A-Z](?:[a-z]|\s))")
+_GLUED = re.compile(r"[.!?](?=[A-Z](?:[a-z]|\s))")  # and two lower-case letters before it
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[ivxlcdm]{1,6}|[a-zA-Z])$", re.IGNORECASE)
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -109,8 +109,11 @@ def _cuts(text: str, line_start: int, line_end: int) -> list[int]:
         if _is_boundary(text, line_start, match.start(), stop, nxt):
             cuts.append(match.end())
     for match in _GLUED.finditer(text, line_start, line_end):
-        if _word_before(text, line_start, match.start()).lower() not in ABBREVIATIONS:
-            cuts.append(match.end())
+        at = match.start()
+        before = text[max(at - 2, line_start) : at]
+        if len(before) == 2 and before.isascii() and before.islower() and before.isalpha():
+            if _word_before(text, line_start, at).lower() not in ABBREVIATIONS:
+                cuts.append(match.end())
     return sorted(cuts)
 
 
