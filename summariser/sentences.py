@@ -109,12 +109,18 @@ def _cuts(text: str, line_start: int, line_end: int) -> list[int]:
         if _is_boundary(text, line_start, match.start(), stop, nxt):
             cuts.append(match.end())
     for match in _GLUED.finditer(text, line_start, line_end):
-        at = match.start()
-        before = text[max(at - 2, line_start) : at]
-        if len(before) == 2 and before.isascii() and before.islower() and before.isalpha():
-            if _word_before(text, line_start, at).lower() not in ABBREVIATIONS:
-                cuts.append(match.end())
+        if _glued_boundary(text, line_start, match.start()):
+            cuts.append(match.end())
     return sorted(cuts)
+
+
+def _glued_boundary(text: str, line_start: int, at: int) -> bool:
+    """A stop with no space after it ends a sentence after two lower-case ASCII letters that do
+    not close an abbreviation ("her.I" yes, "etc.The" no)."""
+    before = text[max(at - 2, line_start) : at]
+    if not (len(before) == 2 and before.isascii() and before.islower() and before.isalpha()):
+        return False
+    return _word_before(text, line_start, at).lower() not in ABBREVIATIONS
 
 
 def _is_boundary(text: str, line_start: int, stop_at: int, stop: str, nxt: str) -> bool:
