@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip SQLite FTS5 and rank_bm25")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
-    rows = []
+    rows: list[Row] = []
     for docs in sizes:
         first = len(rows)
         rows.append(run_isolated(("digestbot", docs, args.queries, args.seed)))
