@@ -50,6 +50,9 @@ from .telegram_send import PLATFORM, TelegramSender, send_reply
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "telegram"
+OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
+GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
+GROUP_BURST = 5
 ANONYMOUS_ADMIN = 1087968824  # GroupAnonymousBot: the sender of an anonymous admin's messages
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 Context = ContextTypes.DEFAULT_TYPE
@@ -96,6 +99,24 @@ class TelegramFrontend:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's limits as leaky buckets that never exceed them in any sliding window.
+
+    A bucket holding B messages that drains at R per second lets B + R * W through in any window
+    of W seconds. PTB's defaults (B=30, R=30/s; B=20, R=20/min per group) allow 60 in a second
+    and 39 in a minute, which a strict window answers with 429. Overall: B=1, R=29/s (29 in any
+    second). Per group: B=5, R=15/min (20 in any minute, and a burst of 5 replies at once).
+    Three retries honour ``retry_after`` when a 429 comes anyway.
+    """
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=1 / OVERALL_PER_SECOND,
+        group_max_rate=GROUP_BURST,
+        group_time_period=GROUP_BURST * 60 / (GROUP_PER_MINUTE - GROUP_BURST),
+        max_retries=3,
+    )
+
+
 def build_application(
     app: App, token: str, frontend: TelegramFrontend
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -104,7 +125,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter())
         .post_init(frontend.post_init)
         .post_shutdown(frontend.post_shutdown)
     )
