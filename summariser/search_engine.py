@@ -180,6 +180,6 @@ def _clear(folder: Path) -> None:
     if not folder.is_dir():
         raise Unusable(f"{folder} is a file, not an index folder")
     names = {p.name for p in folder.iterdir()}
-    if names and not names & {MANIFEST, "meta.json", ".managed.json"}:
+    if names and not names & {MANIFEST, "meta.json", ".managed.json", ".tantivy-meta.lock"}:
         raise Unusable(f"{folder} holds other files; not touching it")
     shutil.rmtree(folder)
