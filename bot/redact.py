@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 MASK = "[redacted]"
 _secrets: set[str] = set()
-_installed = False
+_previous: list[Callable[..., logging.LogRecord]] = []
 
 
 def add_secret(secret: str | None) -> None:
@@ -33,10 +34,10 @@ def redact(text: str) -> str:
 
 def install() -> None:
     """Redact every log record from now on (idempotent)."""
-    global _installed
-    if _installed:
+    if _previous:
         return
     previous = logging.getLogRecordFactory()
+    _previous.append(previous)
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
@@ -44,7 +45,13 @@ def install() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
-    _installed = True
+
+
+def uninstall() -> None:
+    """Undo :func:`install` and forget registered secrets (for tests that check installing)."""
+    if _previous:
+        logging.setLogRecordFactory(_previous.pop())
+    _secrets.clear()
 
 
 def _scrub(record: logging.LogRecord) -> None:

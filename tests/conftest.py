@@ -1,28 +1,80 @@
-"""Shared fixtures. The fake Telegram server: ``fake_telegram`` (a running FakeTelegram)."""
+"""Shared fixtures and the suite-wide secret scan.
+
+``fake_telegram``: a running FakeTelegram (Bot API server on 127.0.0.1). It does not hide
+anything: keeping the token out of logs is the product's job (bot/redact.py), and every test is
+checked for it. The whole suite runs with DEBUG logging (``log_level`` in pyproject.toml); after
+each test every captured log line and exception text is scanned for anything shaped like a bot
+token, and at the end every file the tests wrote under the temporary folder is scanned too.
+Tests that show what a library would leak on its own are marked ``leaks_token_on_purpose``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram_server import FakeTelegram, RedactToken
+from tests.fakes.telegram_server import FakeTelegram
 
-BOT_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
+TOKEN_RE = re.compile(rb"\d{6,}:[A-Za-z0-9_-]{30,}")
 
 
 @pytest.fixture
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    """A Bot API server on 127.0.0.1. Loggers that print the token are tamed: httpx (request
-    URLs at INFO) goes to WARNING; PTB's Bot (base URLs at DEBUG) gets the token redacted."""
+    """A Bot API server on 127.0.0.1 (httpx, which logs request URLs at INFO, set to WARNING
+    as the product's CLI does)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
     async with FakeTelegram() as server:
-        redact = RedactToken(server.token)
-        for name in BOT_LOGGERS:
-            logging.getLogger(name).addFilter(redact)
-        try:
-            yield server
-        finally:
-            for name in BOT_LOGGERS:
-                logging.getLogger(name).removeFilter(redact)
+        yield server
+
+
+def _record_texts(record: logging.LogRecord) -> list[str]:
+    texts = [record.getMessage(), record.exc_text or ""]
+    if record.exc_info and record.exc_info[1] is not None:
+        texts.append(repr(record.exc_info[1]))
+    return texts
+
+
+@pytest.fixture(autouse=True)
+def _no_token_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    yield
+    if request.node.get_closest_marker("leaks_token_on_purpose"):
+        return
+    leaks = [
+        text
+        for phase in ("setup", "call")
+        for record in caplog.get_records(phase)  # type: ignore[arg-type]
+        for text in _record_texts(record)
+        if TOKEN_RE.search(text.encode("utf-8", "replace"))
+    ]
+    assert not leaks, f"a bot token was logged: {leaks[0][:200]!r}"
+
+
+def _files_with_tokens(root: Path) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        small = path.is_file() and not path.is_symlink() and path.stat().st_size < 64 << 20
+        if small and TOKEN_RE.search(path.read_bytes()):
+            found.append(path)
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    try:
+        root = factory.getbasetemp()
+    except (OSError, ValueError):
+        return
+    leaked = _files_with_tokens(Path(root))
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"FAILED secret scan: a bot token was written to {leaked[0]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

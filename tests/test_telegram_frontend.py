@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import redact
 from bot.app import App
 from bot.commands import commands
 from bot.frontends.telegram import TelegramFrontend, webhook_options
@@ -179,6 +180,7 @@ async def test_timeout_after_sending_marks_unknown(
 async def test_token_never_logged(
     fake_telegram: FakeTelegram, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
+    redact.uninstall()  # the front end must install the redaction itself
     caplog.set_level(logging.DEBUG)
     async with running(fake_telegram, app):
         fake_telegram.fail("sendMessage", ApiError.flood(1), times=1)

@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
+from bot import redact
 from tests.fakes.telegram_server import FakeTelegram
 
 Seen = list[Update]
@@ -18,7 +19,13 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 
 def build(server: FakeTelegram) -> App:
-    """An Application pointed at ``server`` (its token, Bot API and file URLs)."""
+    """An Application pointed at ``server`` (its token, Bot API and file URLs).
+
+    Like the product's front end, it installs the product's log redaction first: PTB logs its
+    base URL, token included, at DEBUG.
+    """
+    redact.add_secret(server.token)
+    redact.install()
     return (
         ApplicationBuilder()
         .token(server.token)
