@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from summariser import KeywordIndex, Post, Summary
+from summariser import KeywordIndex, Post, Summary, SummaryCache
 
 from . import handlers_read, handlers_settings  # noqa: F401  (declare the chat commands)
 from .config import Config
 from .digest import PostIndex, Summaries
 from .outbox import Outbox
 from .posts import load_corpus
+from .progress import Bar
 from .sender import Sender
 from .store import Store
 
@@ -38,6 +39,7 @@ class App:
     index: KeywordIndex
     summaries: Summaries
     outbox: Outbox
+    cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
 
@@ -56,6 +58,14 @@ class App:
         try:
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
+            cache = SummaryCache(config.data_dir / "summaries")
+            cache.warm(
+                posts.values(),
+                sentences=s.sentences,
+                comments=s.comments,
+                method=s.method,
+                progress=Bar("summarising posts", stream=stderr),
+            )
             summaries = Summaries(
                 sentences=s.sentences,
                 comments=s.comments,
@@ -66,7 +76,7 @@ class App:
         except BaseException:
             store.close()
             raise
-        return cls(config, posts, store, index, summaries, outbox, clock)
+        return cls(config, posts, store, index, summaries, outbox, cache, clock)
 
     def close(self) -> None:
         self.store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from summariser import QueryError, summarise_post
+from summariser import QueryError
 
 from .commands import Command, command, help_reply, usage
 from .digest import PostIndex, pick
@@ -60,7 +60,7 @@ def post(app: App, cmd: Command) -> Reply:
 def full_summary(app: App, post_id: str, *, comments: int) -> Reply:
     """The post's summary with ``comments`` top comments (also the "more comments" button)."""
     found = resolve_post(app.posts, post_id)
-    summary = summarise_post(
+    summary = app.cache.get(
         found, sentences=FULL_SENTENCES, comments=comments, method=app.config.summary.method
     )
     return summary_reply(summary, found)

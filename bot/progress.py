@@ -47,3 +47,24 @@ def _draw(out: TextIO, label: str, done: int, total: int | None) -> None:
     else:
         out.write(f"\r{label} {done}")
     out.flush()
+
+
+class Bar:
+    """A ``(done, total)`` callback drawing the same bar (for library code that reports counts)."""
+
+    def __init__(self, label: str, *, stream: TextIO | None = None, force: bool = False) -> None:
+        self.label = label
+        self.out = stream or sys.stderr
+        self.show = force or (hasattr(self.out, "isatty") and self.out.isatty())
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.show:
+            return
+        now = time.monotonic()
+        if now - self._last > 0.1 or done == total:
+            _draw(self.out, self.label, done, total)
+            self._last = now
+        if done == total:
+            self.out.write("\n")
+            self.out.flush()

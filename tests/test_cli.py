@@ -15,6 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+@pytest.fixture(autouse=True)
+def _data_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default data folder is ./data: run every command from a scratch folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
     assert main(["--corpus", str(SEEDS), *argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)

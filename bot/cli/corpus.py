@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from summariser import Comment, Post, Summary, summarise_post
+from summariser import Comment, Post, Summary, SummaryCache
 
 from ..config import SUMMARY_METHODS, Config
 from ..errors import UsageError
@@ -140,7 +140,7 @@ def _stamp(comment: Comment) -> str | None:
 def cmd_summarise(config: Config, args: argparse.Namespace) -> int:
     post = resolve_post(load_corpus(config.corpus_dir), args.id)
     s = config.summary
-    summary = summarise_post(
+    summary = SummaryCache(config.data_dir / "summaries").get(
         post,
         sentences=args.sentences or s.sentences,
         comments=s.comments if args.comments is None else args.comments,
