@@ -11,9 +11,10 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
-from summariser import KeywordIndex, Post, Summary, SummaryCache
+from summariser import KeywordIndex, Post, Summary, SummaryCache, seed_files
 
 from . import handlers_read, handlers_settings  # noqa: F401  (declare the chat commands)
 from .config import Config
@@ -42,6 +43,7 @@ class App:
     cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    _signature: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
 
     @classmethod
     def open(
@@ -76,10 +78,26 @@ class App:
         except BaseException:
             store.close()
             raise
-        return cls(config, posts, store, index, summaries, outbox, cache, clock)
+        app = cls(config, posts, store, index, summaries, outbox, cache, clock)
+        app._signature = corpus_signature(config.corpus_dir)
+        return app
 
     def close(self) -> None:
         self.store.close()
+
+    async def tick(self, now: datetime) -> None:
+        """One scheduler wake-up: pick up new or edited seed files, then run the outbox."""
+        self.refresh_if_changed()
+        await self.outbox.tick(now)
+
+    def refresh_if_changed(self) -> bool:
+        """Reload the corpus when a seed file was added, edited or removed (cheap: stat only)."""
+        signature = corpus_signature(self.config.corpus_dir)
+        if signature == self._signature:
+            return False
+        self.reload()
+        self._signature = signature
+        return True
 
     def now(self) -> datetime:
         return self.clock()
@@ -120,6 +138,18 @@ class App:
                 *map(len, (added, changed, removed)),
             )
         return len(added), len(changed), len(removed)
+
+
+def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, size, mtime) of every seed file: changes when one is added, edited or removed."""
+    signature = []
+    for path in seed_files(folder):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
 
 
 def _diff(

@@ -5,7 +5,7 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 """
 
 from .cache import SummaryCache
-from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text
+from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text, seed_files
 from .extractive import KINDS, summarise
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
 from .query import QueryError
@@ -33,6 +33,7 @@ __all__ = [
     "load_folder",
     "parse_file",
     "parse_text",
+    "seed_files",
     "sentence_spans",
     "split_sentences",
     "summarise",

@@ -188,3 +188,24 @@ async def test_a_bug_in_a_handler_gets_an_apology_and_a_log(
     answer = await say(app, "/latest")
     assert answer == "Sorry, something went wrong on our side. Please try again later."
     assert "command /latest failed" in caplog.text and "RuntimeError: boom" in caplog.text
+
+
+async def test_a_post_dropped_into_seeds_is_picked_up_at_the_next_tick(
+    app: App, tmp_path: Path, clock: FakeClock
+) -> None:
+    await say(app, "/subscribe 08:00 Europe/London")
+    await say(app, "/posts 20")
+    (tmp_path / "seeds" / "005_fresh.txt").write_text(
+        "Monday, 23 November 2026\n\nZebra crossings and probation\n\n"
+        "The zebra question came up again today.\n\n1 comments:\n\n  1. Zebras are great.\n",
+        encoding="utf-8",
+    )
+    assert "Zebra" not in await say(app, "/latest 1")
+    await app.tick(clock())
+    assert "Zebra crossings and probation" in await say(app, "/latest 1")
+    assert "Zebra crossings and probation" in await say(app, "/ask zebra")
+    assert "Zebra crossings and probation" in await say(app, "/digest")
+    (tmp_path / "seeds" / "005_fresh.txt").unlink()
+    await app.tick(clock())
+    assert "Zebra" not in await say(app, "/latest 1")
+    assert "Nothing in the posts or comments matches" in await say(app, "/ask zebra")

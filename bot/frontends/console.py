@@ -72,10 +72,10 @@ async def run_console(app: App, *, stdin: TextIO | None = None, out: TextIO | No
     interactive = stdin.isatty() and out.isatty()
     app.add_sender(ConsoleSender(out, ansi=interactive))
     scheduler = make_scheduler()
-    schedule_digests(scheduler, app.outbox.tick, clock=app.clock)
+    schedule_digests(scheduler, app.tick, clock=app.clock)
     scheduler.start()
     try:
-        await app.outbox.tick(app.now())
+        await app.tick(app.now())
         if interactive:
             out.write(
                 f"digestbot: {len(app.posts)} posts from {app.config.corpus_dir}; "

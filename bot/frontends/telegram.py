@@ -74,7 +74,7 @@ class TelegramFrontend:
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
         async with self.lock:
-            await self.app.outbox.tick(now)
+            await self.app.tick(now)
             self.apply_migrations()
 
     def apply_migrations(self) -> None:
