@@ -176,4 +176,3 @@ def stats(app: App, cmd: Command) -> Reply:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
     return Reply.text(*lines)
-
