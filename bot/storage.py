@@ -19,6 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,10 +176,16 @@ def _span(start: str, end: str | None) -> str:
 
 
 def unpack_refs(packed: Any) -> tuple[str, ...]:
+    """The refs of :func:`pack_refs`, in thread order; equal inputs share one tuple."""
     if isinstance(packed, (list, tuple)):
         return tuple(str(r) for r in packed)
+    return _unpack(str(packed))
+
+
+@lru_cache(maxsize=1 << 16)
+def _unpack(packed: str) -> tuple[str, ...]:
     refs: list[str] = []
-    for part in filter(None, str(packed).split(",")):
+    for part in filter(None, packed.split(",")):
         first, _, last = part.partition("-")
         if not last:
             refs.append(sys.intern(first))
