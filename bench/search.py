@@ -13,7 +13,8 @@ the same queries go to every engine (rank_bm25 answers fewer of them at 100k: it
 document for every query). digestbot and FTS5 require all words; rank_bm25 scores every
 document. Latency is the time to the ranked top 10; for digestbot also with the passages
 (sentences and highlights) that `digestbot ask` shows. Every engine and size runs in a fresh
-process, so "memory" is that process's peak RSS growth while building.
+process, so "memory" is that process's peak RSS growth while building; the build is repeated
+(--repeat, default 3) and the fastest reported, as other work on the machine slows single runs.
 """
 
 from __future__ import annotations
