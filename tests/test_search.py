@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -202,23 +203,26 @@ def test_bad_queries_get_a_short_helpful_message(index: KeywordIndex, query: str
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "same_as"),
     [
-        "probation*",
-        "title:probation",
-        "(probation OR prison) AND NOT",
-        'NEAR("probation", "officer")',
-        'probation "unclosed phrase',
-        "probation 🙂",
-        "proba\x00tion",
-        "probation\u202e\ud800",
-        "^$.*+?()[]{}|\\ probation",
-        "a" * 60 + " probation",
+        ("probation*", "probation"),
+        ("title:probation", "title probation"),
+        ("(probation OR prison) AND NOT", "probation prison"),  # or/and/not are stop words
+        ('NEAR("probation", "officer")', "probation officer"),
+        ("probation 🙂", "probation"),
+        ("probation\u202e\ud800", "probation"),
+        ("^$.*+?()[]{}|\\ probation", "probation"),
+        ("a" * 60 + " probation", "probation"),  # too long to be a word
     ],
 )
-def test_syntax_characters_are_plain_text(index: KeywordIndex, query: str) -> None:
-    hits = index.search(query)
-    assert isinstance(hits, list)
+def test_syntax_characters_are_plain_text(index: KeywordIndex, query: str, same_as: str) -> None:
+    expected = ids(index.search(same_as))
+    assert expected and ids(index.search(query)) == expected
+
+
+@pytest.mark.parametrize("query", ['probation "unclosed phrase', "proba\x00tion"])
+def test_queries_that_match_nothing_answer_empty(index: KeywordIndex, query: str) -> None:
+    assert index.search(query) == []
 
 
 _SHARED = KeywordIndex.build(load_folder(SEEDS).posts)
@@ -339,3 +343,30 @@ def test_foreign_folder_is_left_alone(tmp_path: Path, posts: list[Post]) -> None
     index = KeywordIndex.open(folder, posts)
     assert not index.on_disk and (folder / "todo.txt").read_text() == "keep me"
     assert ids(index.search("Seetec")) == [ID["004"]]
+
+
+def test_searches_during_updates_never_fail(posts: list[Post]) -> None:
+    local = KeywordIndex.build(posts)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def searcher() -> None:
+        while not done.is_set():
+            try:
+                assert ids(local.search("Worthington")) == [ID["003"]]
+                local.search("quokka probation")
+            except BaseException as exc:  # collected and re-raised below
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for n in range(10):
+        local.add_or_update(new_post("900_new", f"Quokka number {n} on probation."))
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (hit,) = local.search("quokka")
+    assert hit.matches[0].text == "Quokka number 9 on probation."
