@@ -142,6 +142,22 @@ class KeywordIndex:
         """Raise QueryError if ``query`` cannot be searched (no index needed: answer it early)."""
         parse_query(query)
 
+    def sync(self, posts: Iterable[Post]) -> SyncReport:
+        """Make the index hold exactly ``posts`` (new and changed re-indexed, missing removed)
+        in one commit; cheaper than many ``add_or_update`` calls after a corpus reload."""
+        fresh = {post.id: post for post in posts}
+        hashes = {pid: post.content_hash() for pid, post in fresh.items()}
+        with self._lock:
+            stale = [p for pid, p in fresh.items() if self._hashes.get(pid) != hashes[pid]]
+            gone = [pid for pid in self._posts if pid not in fresh]
+            added = sum(1 for p in stale if p.id not in self._posts)
+            self._posts, self._hashes = fresh, hashes
+            for post_id in [*gone, *(p.id for p in stale)]:
+                self._passages.forget(post_id)
+            if stale or gone:
+                self._apply(stale, gone)
+            return SyncReport(None, added, len(stale) - added, len(gone), self.on_disk)
+
     def search(self, query: str, *, limit: int = 5, per_post: int = 3) -> list[SearchHit]:
         """The best posts for ``query``, best first, each with up to ``per_post`` passages.
 

@@ -267,6 +267,19 @@ def test_changing_a_post_drops_its_old_text(index: KeywordIndex, posts: list[Pos
     assert [m.where for m in hit.matches] == ["body", "comment"]
 
 
+def test_sync_applies_a_reloaded_corpus_in_one_go(posts: list[Post]) -> None:
+    local = KeywordIndex.build(posts)
+    by_id = {p.id: p for p in posts}
+    changed = replace(by_id[ID["004"]], body=("Seetec was renamed Wigwamco.",))
+    corpus = [by_id[ID["000"]], by_id[ID["001"]], by_id[ID["002"]], changed]
+    report = local.sync([*corpus, new_post("900_new", "Marmalade.")])
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+    assert ids(local.search("Wigwamco")) == [ID["004"]]
+    assert local.search("Worthington") == [] and ids(local.search("marmalade")) == ["900_new"]
+    assert local.sync(local_posts := [*corpus, new_post("900_new", "Marmalade.")]).updated == 0
+    assert len(local) == len(local_posts)
+
+
 def test_removing_a_post(posts: list[Post]) -> None:
     local = KeywordIndex.build(posts)
     assert local.remove(ID["003"]) is True
