@@ -4,7 +4,9 @@
     for hit in index.search('short "sentence offenders" -prison', limit=5):
         print(hit.title, hit.score, [m.text for m in hit.matches])
     index.add_or_update(new_post)                          # one post, no full rebuild
+    index.remove(post_id); index.sync(reloaded_posts)      # a deleted post; a whole reload
     index.suggest("worthingtn")                            # -> ["worthington"]
+    KeywordIndex.check(query)                              # QueryError before any work
 
 One index covers each post's title, body and every comment (replies too). Ranking is BM25
 (tantivy) over analysed terms: English Snowball stems, case and accents folded, stop words
