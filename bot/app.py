@@ -126,10 +126,7 @@ class App:
         """
         fresh = load_corpus(self.config.corpus_dir, stderr=stderr or sys.stderr)
         added, changed, removed = _diff(self.posts, fresh)
-        for post_id in removed:
-            self.index.remove(post_id)
-        for post in (fresh[i] for i in (*added, *changed)):
-            self.index.add_or_update(post)
+        self.index.sync(fresh.values())
         self.posts = fresh
         self.outbox.set_posts(PostIndex(fresh))
         if added or changed or removed:

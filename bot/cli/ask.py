@@ -19,6 +19,7 @@ from summariser import KeywordIndex, Match, QueryError, SearchHit
 from ..config import Config
 from ..errors import UsageError
 from ..posts import load_corpus
+from .args import int_range
 
 log = logging.getLogger(__name__)
 
@@ -34,29 +35,18 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "-word leaves out posts that have it. Put -- before a query that starts with -.",
     )
     p.add_argument("query", nargs="+", metavar="QUERY", help='words, "a phrase", -excluded')
-    p.add_argument("--limit", type=_count(1, 50), default=5, metavar="N", help="posts (default 5)")
+    p.add_argument(
+        "--limit", type=int_range(1, 50), default=5, metavar="N", help="posts (default 5)"
+    )
     p.add_argument(
         "--passages",
-        type=_count(1, 10),
+        type=int_range(1, 10),
         default=3,
         metavar="K",
         help="passages per post (default 3)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_ask)
-
-
-def _count(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")
-        return value
-
-    return parse
 
 
 def hit_json(hit: SearchHit) -> dict[str, Any]:

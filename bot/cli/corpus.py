@@ -12,6 +12,7 @@ from summariser import Comment, Post, Summary, SummaryCache
 from ..config import SUMMARY_METHODS, Config
 from ..errors import UsageError
 from ..posts import load_corpus, resolve_post
+from .args import int_range
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -29,25 +30,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("id", metavar="ID", help="post id (file stem), its number ('000') or a prefix")
     p.add_argument(
-        "--sentences", type=_count(1, 50), metavar="N", help="body sentences (default 3)"
+        "--sentences", type=int_range(1, 50), metavar="N", help="body sentences (default 3)"
     )
-    p.add_argument("--comments", type=_count(0, 50), metavar="K", help="top comments (default 3)")
+    p.add_argument(
+        "--comments", type=int_range(0, 50), metavar="K", help="top comments (default 3)"
+    )
     p.add_argument("--method", choices=SUMMARY_METHODS, help="ranking algorithm (default lexrank)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_summarise)
-
-
-def _count(low: int, high: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")
-        return value
-
-    return parse
 
 
 def corpus_row(post: Post) -> dict[str, Any]:
