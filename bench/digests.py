@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -182,87 +183,70 @@ def bench_one_file(source: Path, storage: type, writes: int) -> list[float]:
     return per
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--subscribers", type=int, default=10_000, help="subscribers (default 10000)"
-    )
-    parser.add_argument(
-        "--posts", type=int, default=40, help="posts in the corpus (seeds repeated; default 40)"
-    )
-    parser.add_argument(
-        "--history", type=int, default=14, help="days of sent digests per subscriber (default 14)"
-    )
-    parser.add_argument(
-        "--writes",
-        type=int,
-        default=300,
-        help="deliveries recorded for the write cost (default 300)",
-    )
-    parser.add_argument("--quick", action="store_true", help="1,000 subscribers, 100 writes")
+    add = parser.add_argument
+    add("--subscribers", type=int, default=10_000, help="subscribers (default 10000)")
+    add("--posts", type=int, default=40, help="posts in the corpus (seeds repeated; default 40)")
+    add("--history", type=int, default=14, help="days of digests per subscriber (default 14)")
+    add("--writes", type=int, default=300, help="deliveries recorded (default 300)")
+    add("--quick", action="store_true", help="1,000 subscribers, 100 writes")
     args = parser.parse_args(argv)
     if args.quick:
         args.subscribers, args.writes = 1_000, 100
-    rnd = random.Random(7)
+    return args
+
+
+def fill_store(folder: Path, subs: list[Subscriber], history: list[Delivery]) -> Path:
+    """The store in its steady state (two days in the outbox, the rest folded into history),
+    and the same data as one TinyDB file for the peers; returns that file."""
+    with Store.open(folder / "data") as store:
+        store.put_subscribers(subs)
+        store.add_deliveries(history)
+        store.compact(NOW)
+    one_file = folder / "one-file.json"
+    subscribers = {str(i): s.as_doc() for i, s in enumerate(subs, 1)}
+    deliveries = {str(i): d.as_doc() for i, d in enumerate(history, 1)}
+    one_file.write_text(json.dumps({"subscribers": subscribers, "deliveries": deliveries}))
+    return one_file
+
+
+def measure(args: argparse.Namespace, folder: Path, rnd: random.Random) -> dict[str, Any]:
     posts = make_posts(args.posts)
-    index = PostIndex(posts)
     summaries = Summaries()
     start = time.perf_counter()
     for post in progress(posts, "summaries (cached once)"):
         summaries.summary(post)
-    summary_s = time.perf_counter() - start
+    out: dict[str, Any] = {"summary_s": time.perf_counter() - start}
     subs = make_subscribers(args.subscribers, rnd)
     history = [
         d for s in progress(subs, "history") for d in make_history(s, posts, args.history, rnd)
     ]
+    one_file = fill_store(folder, subs, history)
+    out["deliveries"] = len(history)
+    del history
+    gc.collect()
+    start = time.perf_counter()
+    with Store.open(folder / "data") as store:
+        out["open_s"] = time.perf_counter() - start
+        out["planning"] = bench_planning(store, subs, PostIndex(posts), summaries)
+        out["writes"] = bench_store_writes(store, subs, args.writes, rnd)
+    sizes = [p.stat().st_size for p in (folder / "data/store/deliveries").glob("*.json")]
+    out["shard_kb"] = statistics.mean(sizes) / 1024
+    out["one_file_mb"] = one_file.stat().st_size / 1e6
+    peer_writes = max(5, args.writes // 60)
+    out["stock"] = bench_one_file(one_file, JSONStorage, peer_writes)
+    out["atomic"] = bench_one_file(one_file, AtomicJSONStorage, peer_writes)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="digestbot-bench-") as tmp:
-        folder = Path(tmp)
-        with Store.open(folder / "data") as store:
-            store.put_subscribers(subs)
-            store.add_deliveries(history)
-            store.compact(NOW)  # the steady state: two days in the outbox, the rest folded
-        one_file = folder / "one-file.json"  # the same data for the one-file peers
-        one_file.write_text(
-            json.dumps(
-                {
-                    "subscribers": {str(i): s.as_doc() for i, s in enumerate(subs, 1)},
-                    "deliveries": {str(i): d.as_doc() for i, d in enumerate(history, 1)},
-                }
-            )
-        )
-        deliveries = len(history)
-        del history
-        gc.collect()
-        start = time.perf_counter()
-        store = Store.open(folder / "data")
-        open_s = time.perf_counter() - start
-        planning = bench_planning(store, subs, index, summaries)
-        writes = bench_store_writes(store, subs, args.writes, rnd)
-        store.close()
-        shard_kb = (
-            statistics.mean(
-                p.stat().st_size for p in (folder / "data/store/deliveries").glob("*.json")
-            )
-            / 1024
-        )
-        one_file_mb = one_file.stat().st_size / 1e6
-        peer_writes = max(5, args.writes // 60)
-        stock = bench_one_file(one_file, JSONStorage, peer_writes)
-        atomic = bench_one_file(one_file, AtomicJSONStorage, peer_writes)
-    print_report(
-        args,
-        planning,
-        writes,
-        stock,
-        atomic,
-        open_s,
-        summary_s,
-        shard_kb,
-        one_file_mb,
-        deliveries,
-    )
+        results = measure(args, Path(tmp), random.Random(7))
+    print_report(args, results)
     return 0
 
 
@@ -272,65 +256,32 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(ordered):.2f} / {ordered[int(0.95 * (len(ordered) - 1))]:.2f} ms"
 
 
-def print_report(
-    args: argparse.Namespace,
-    planning: dict[str, float],
-    writes: dict[str, list[float]],
-    stock: list[float],
-    atomic: list[float],
-    open_s: float,
-    summary_s: float,
-    shard_kb: float,
-    one_file_mb: float,
-    deliveries: int,
-) -> None:
-    n = args.subscribers
+def print_report(args: argparse.Namespace, r: dict[str, Any]) -> None:
+    n, plan_, writes = args.subscribers, r["planning"], r["writes"]
     per_delivery = [a + b for a, b in zip(writes["insert"], writes["mark"], strict=True)]
     print(
         f"\ndigests: {n:,} subscribers, {args.posts} posts, {args.history} days of history "
-        f"({deliveries:,} deliveries), {SHARDS} shards\n"
+        f"({r['deliveries']:,} deliveries), {SHARDS} shards\n"
     )
+    one_file = f"file {r['one_file_mb']:.1f} MB"
     rows = [
-        (
-            f"due_digests, {n:,} subscribers (one wake-up)",
-            f"{planning['due_ms']:.0f} ms",
-            "",
-            f"{planning['due']:.0f} due",
-        ),
-        (
-            f"plan + render {n:,} digests (cached summaries)",
-            f"{planning['plan_ms']:.0f} ms",
-            "< 1000 ms" if n >= 10_000 else "",
-            f"{planning['made']:.0f} digests, {planning['chars'] / 1e6:.1f} M chars",
-        ),
-        ("summaries computed once for the corpus", f"{summary_s:.1f} s", "", f"{args.posts} posts"),
-        ("store open (read every shard)", f"{open_s * 1000:.0f} ms", "", ""),
-        (
-            "record a delivery: pending insert (median / p95)",
-            _ms(writes["insert"]),
-            "",
-            f"{len(writes['insert'])} deliveries",
-        ),
+        (f"due_digests, {n:,} subscribers (one wake-up)", f"{plan_['due_ms']:.0f} ms", "",
+         f"{plan_['due']:.0f} due"),
+        (f"plan + render {n:,} digests (cached summaries)", f"{plan_['plan_ms']:.0f} ms",
+         "< 1000 ms" if n >= 10_000 else "",
+         f"{plan_['made']:.0f} digests, {plan_['chars'] / 1e6:.1f} M chars"),
+        ("summaries computed once for the corpus", f"{r['summary_s']:.1f} s", "",
+         f"{args.posts} posts"),
+        ("store open (read every shard)", f"{r['open_s'] * 1000:.0f} ms", "", ""),
+        ("record a delivery: pending insert (median / p95)", _ms(writes["insert"]), "",
+         f"{len(writes['insert'])} deliveries"),
         ("record a delivery: mark sent (median / p95)", _ms(writes["mark"]), "", ""),
-        (
-            "record a delivery: insert + mark (median / p95)",
-            _ms(per_delivery),
-            "< 5 ms",
-            f"shard file {shard_kb:.0f} KB",
-        ),
-        (
-            "peer: TinyDB JSONStorage, one file, insert + update",
-            _ms(stock),
-            "",
-            f"file {one_file_mb:.1f} MB, not crash-safe",
-        ),
-        (
-            "peer: crash-safe storage, one file, insert + update",
-            _ms(atomic),
-            "",
-            f"file {one_file_mb:.1f} MB",
-        ),
-    ]
+        ("record a delivery: insert + mark (median / p95)", _ms(per_delivery), "< 5 ms",
+         f"shard file {r['shard_kb']:.0f} KB"),
+        ("peer: TinyDB JSONStorage, one file, insert + update", _ms(r["stock"]), "",
+         f"{one_file}, not crash-safe"),
+        ("peer: crash-safe storage, one file, insert + update", _ms(r["atomic"]), "", one_file),
+    ]  # fmt: skip
     print(table(("measure", "result", "target", "notes"), rows))
 
 
