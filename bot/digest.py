@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-import summariser
-from summariser import Post, Quote, Summary, summarise, summarise_post
+from summariser import Post, Quote, Summary, SummaryCache, summarise_post, top_comments
 
 from .posts import short_id
 from .schedule import Slot
@@ -83,9 +83,10 @@ class PostIndex:
 class Summaries:
     """Post summaries for digests, computed once per post (and per set of new comments).
 
-    Uses ``summariser.SummaryCache`` (on disk, keyed by content hash) when the library has it and
-    a cache folder is given, and ``summariser.top_comments(post, k, refs=...)`` for "new in the
-    discussion"; falls back to ``summarise_post`` and a local ranking of the new comments.
+    With a ``cache_dir`` the summaries come from ``summariser.SummaryCache`` (on disk, keyed by
+    content hash); "new in the discussion" quotes come from ``summariser.top_comments``
+    restricted to the new refs. Both are remembered in memory for as long as the post object is
+    the same (a reloaded corpus gives new objects).
     """
 
     def __init__(
@@ -94,11 +95,10 @@ class Summaries:
         sentences: int = 3,
         comments: int = 3,
         method: str = "lexrank",
-        cache_dir: Any = None,
+        cache_dir: Path | str | None = None,
     ) -> None:
         self.sentences, self.comments, self.method = sentences, comments, method
-        cache_cls = getattr(summariser, "SummaryCache", None)
-        self._disk = cache_cls(cache_dir) if cache_cls is not None and cache_dir else None
+        self._disk = SummaryCache(cache_dir) if cache_dir else None
         self._summaries: dict[str, tuple[Post, Summary]] = {}
         self._new: dict[tuple[str, tuple[str, ...]], tuple[Post, tuple[Quote, ...]]] = {}
 
@@ -108,7 +108,7 @@ class Summaries:
             return hit[1]
         n, k, method = self.sentences, self.comments, self.method
         if self._disk is not None:
-            made: Summary = self._disk.get(post, sentences=n, comments=k, method=method)
+            made = self._disk.get(post, sentences=n, comments=k, method=method)
         else:
             made = summarise_post(post, sentences=n, comments=k, method=method)
         self._summaries[post.id] = (post, made)
@@ -119,23 +119,9 @@ class Summaries:
         hit = self._new.get(key)
         if hit is not None and hit[0] is post:
             return hit[1]
-        ranker: Callable[..., tuple[Quote, ...]] | None = getattr(summariser, "top_comments", None)
-        if ranker is not None:
-            quotes = tuple(ranker(post, self.comments, method=self.method, refs=set(refs)))
-        else:
-            quotes = self._rank_new(post, set(refs))
+        quotes = top_comments(post, self.comments, method=self.method, refs=set(refs))
         self._new[key] = (post, quotes)
         return quotes
-
-    def _rank_new(self, post: Post, refs: set[str]) -> tuple[Quote, ...]:
-        fresh = [c for c in post.walk_comments() if c.ref in refs]
-        fresh.sort(key=lambda c: (-c.thread_size(), -len(c.text)))
-        quotes = []
-        for comment in fresh[: self.comments]:
-            best = summarise(comment.text, sentences=1, kind="article", method=self.method)
-            if best:
-                quotes.append(Quote(comment.ref, comment.author, best[0]))
-        return tuple(quotes)
 
 
 @dataclass(frozen=True)
