@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.digest import PostIndex, Summaries
 from bot.outbox import Outbox
 from bot.sender import Blocked, Failed, Sent
 from bot.store import Store
+from bot.store_records import Subscriber
 from summariser import Comment, Post
 from tests.fakes.sender import Crash, FakeSender, arrived_posts
 
@@ -246,3 +248,58 @@ async def test_compaction_keeps_files_small_and_history_whole(store: Store) -> N
         recent = [d for d in store.deliveries(platform="fake", chat_id=chat) if not d.archived]
         assert len(recent) <= 3  # older ones were folded into the history file
         assert len(store.history("fake", chat)) == 8
+
+
+@pytest.mark.parametrize(
+    ("zone", "hhmm", "days", "expected_utc"),
+    [
+        (
+            "Europe/London",
+            "01:30",
+            ("2026-03-28", "2026-03-29", "2026-03-30"),
+            ["2026-03-28T01:30", "2026-03-29T01:00", "2026-03-30T00:30"],
+        ),  # gap: 02:00 BST
+        (
+            "Europe/London",
+            "01:30",
+            ("2026-10-24", "2026-10-25", "2026-10-26"),
+            ["2026-10-24T00:30", "2026-10-25T00:30", "2026-10-26T01:30"],
+        ),  # repeated hour: once
+        (
+            "America/New_York",
+            "02:30",
+            ("2026-03-07", "2026-03-08", "2026-03-09"),
+            ["2026-03-07T07:30", "2026-03-08T07:00", "2026-03-09T06:30"],
+        ),
+        (
+            "America/New_York",
+            "01:30",
+            ("2026-10-31", "2026-11-01", "2026-11-02"),
+            ["2026-10-31T05:30", "2026-11-01T05:30", "2026-11-02T06:30"],
+        ),
+    ],
+)
+async def test_dst_days_through_the_outbox_one_digest_each_local_day(
+    data: Path, zone: str, hhmm: str, days: tuple[str, ...], expected_utc: list[str]
+) -> None:
+    first = datetime.fromisoformat(days[0]).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    store = open_store(data)
+    store.put_subscriber(
+        Subscriber.new(
+            "fake",
+            "c0",
+            kind="private",
+            now=first - timedelta(hours=1),
+            defaults=DigestDefaults(time=hhmm, timezone=zone, posts=1),
+        )
+    )
+    sender = FakeSender()
+    sent_at: list[str] = []
+    box = outbox(store, sender)
+    for minute in range(3 * 24 * 60):
+        now = first + timedelta(minutes=minute)
+        if (await box.tick(now)).sent:
+            sent_at.append(now.strftime("%Y-%m-%dT%H:%M"))
+    store.close()
+    assert sent_at == expected_utc
+    assert [d.slot for _, d in sender.arrived] == list(days)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.lock import DataDirLocked
 from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ CHILD = r"""
 import sys
 from datetime import UTC, datetime
 from bot.config import DigestDefaults
+from bot.lock import DataDirLocked
 from bot.store import Store
 from bot.store_records import Delivery, DeliveryItem
 
@@ -110,3 +112,33 @@ def test_kill_9_loses_no_confirmed_write_quick(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_kill_9_loses_no_confirmed_write(tmp_path: Path) -> None:
     _rounds(tmp_path, 30 if os.environ.get("CI") == "true" else 200)
+
+
+def test_a_second_process_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from bot.store import Store; s = Store.open(sys.argv[1]);"
+            " print('ready', flush=True); sys.stdin.read()",
+            str(tmp_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline() == "ready\n"
+        with pytest.raises(DataDirLocked) as info:
+            Store.open(tmp_path)
+        assert info.value.pid == holder.pid
+        assert str(info.value).startswith(
+            f"{tmp_path} is in use by another digestbot (process {holder.pid})"
+        )
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with Store.open(tmp_path):  # free again once the holder has exited
+        pass
