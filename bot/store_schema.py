@@ -96,19 +96,25 @@ def read_meta(data_dir: Path) -> tuple[int, int]:
 
 
 def migrate(data_dir: Path, version: int) -> None:
-    """Bring the folder to SCHEMA_VERSION step by step; a copy of the old files is kept."""
+    """Bring the folder to SCHEMA_VERSION; a copy of the old files is kept.
+
+    The new schema is recorded before the old file goes, so a crash at any point leaves either
+    the old layout (migrated again from scratch at the next start) or the new one.
+    """
     root = data_dir / "store"
     if version == 1:
-        backup = data_dir / f"{LEGACY_FILE}.v1-backup"
-        shutil.copy2(data_dir / LEGACY_FILE, backup)
+        shutil.copy2(data_dir / LEGACY_FILE, data_dir / f"{LEGACY_FILE}.v1-backup")
+        if root.exists():  # an earlier migration stopped half-way: the old file is the truth
+            shutil.rmtree(root)
         _migrate_v1(data_dir, root)
-        (data_dir / LEGACY_FILE).unlink()
     for folder in ("subscribers", "deliveries", "history"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
     meta.table("meta").truncate()
     meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})
     meta.close()
+    if version == 1:
+        (data_dir / LEGACY_FILE).unlink()
 
 
 def _migrate_v1(data_dir: Path, root: Path) -> None:

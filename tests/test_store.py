@@ -243,7 +243,7 @@ def test_hand_edited_record_is_named(tmp_path: Path) -> None:
     )
 
 
-def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
+def _legacy(tmp_path: Path) -> dict[str, object]:
     sub = {
         "platform": "telegram",
         "chat_id": "42",
@@ -260,6 +260,11 @@ def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
     sent = delivery("42", "2026-11-20", {"a": ("1",)}, state="sent").as_doc()
     legacy = {"subscribers": {"1": sub}, "deliveries": {"1": sent}, "runs": {}}
     (tmp_path / "digestbot.json").write_text(json.dumps(legacy))
+    return legacy
+
+
+def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
+    legacy = _legacy(tmp_path)
     with Store.open(tmp_path) as store:
         got = store.get_subscriber("telegram", 42)
         assert got is not None and (got.kind, got.time, got.weekday, got.topics) == (
@@ -273,6 +278,17 @@ def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
     assert not (tmp_path / "digestbot.json").exists()
     meta = json.loads((tmp_path / "store" / "meta.json").read_text())
     assert next(iter(meta["meta"].values()))["schema"] == SCHEMA_VERSION == 2
+
+
+def test_a_migration_stopped_half_way_is_redone_from_the_old_file(tmp_path: Path) -> None:
+    _legacy(tmp_path)
+    with Store.open(tmp_path):
+        pass
+    (tmp_path / "store" / "meta.json").unlink()  # as if killed before the schema was recorded
+    (tmp_path / "digestbot.json.v1-backup").rename(tmp_path / "digestbot.json")
+    with Store.open(tmp_path) as store:
+        assert [s.key for s in store.subscribers()] == ["telegram:42"]  # once, not twice
+        assert len(store.deliveries()) == 1
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
