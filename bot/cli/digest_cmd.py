@@ -43,7 +43,7 @@ def handler(config: Config, args: argparse.Namespace) -> int:
         sub = _subscriber(store, config, args.chat)
         now = _parse_now(args.now, sub)
         if args.chat is None:
-            sub = replace(sub, created=now - timedelta(days=1))
+            sub = replace(sub, created=now - timedelta(minutes=1))  # subscribed just before
         history = store.history(sub.platform, sub.chat_id) if args.chat else {}
         due = due_digests([sub], now, store.last_slots())
     posts = load_corpus(config.corpus_dir)
