@@ -26,7 +26,7 @@ def load_corpus(folder: Path, *, stderr: TextIO | None = None) -> dict[str, Post
     result: LoadResult = load_folder(folder, progress=bar)
     for error in result.errors:
         print(f"digestbot: skipped {error}", file=err)
-        log.warning("corpus file skipped: %s", error)
+        log.info("corpus file skipped: %s", error)
     return {post.id: post for post in result.posts}
 
 
