@@ -1,25 +1,29 @@
 """/ask reply time end to end: the update reaches the loopback Bot API server, the bot answers.
 
-    .venv/bin/python bench/latency.py            # 50 users, 6 bursts + 600 paced questions
-    .venv/bin/python bench/latency.py --quick    # 50 users, 2 bursts + 150 paced questions
+    .venv/bin/python bench/latency.py            # 50 users: 6 bursts, 2 x 300 paced questions
+    .venv/bin/python bench/latency.py --quick    # 50 users: 2 bursts, 2 x 100 paced questions
 
 The bot is the real Telegram front end (PTB Application, its rate limiter, the command layer,
 the tantivy index) on a copy of seeds/, against ``tests.fakes.telegram_server`` in the same
 process. Latency = the server's clock when the user's message was queued -> its clock when the
 bot's sendMessage for that chat arrived. Each of 50 private chats asks a different 1-3 word
-question taken from the seed posts. Two loads, each in polling and in webhook mode:
+question taken from the seed posts. Three loads, each in polling and in webhook mode:
 
 - burst: all 50 ask in the same instant, and again when every answer is in (several rounds).
   Every reply goes through the overall limit of 29 messages/s, so the 50th answer of a burst
   cannot leave before ~1.7 s: this row measures the rate limit, not the bot.
-- paced: the 50 users ask at random moments (exponential gaps, 20 questions/s in all, under
-  Telegram's 30/s), each waiting for the answer before asking again.
+- paced: the 50 users ask at random moments (exponential gaps, 5 and 20 questions/s in all,
+  under Telegram's 30/s), each waiting for the answer before asking again.
+
+The peer is the same bot in polling mode with the rate limiter switched off (and the server not
+enforcing limits): what the bot itself costs, i.e. what the limit adds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import random
 import re
 import statistics
@@ -29,6 +33,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +41,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _util import table  # noqa: E402
+from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
+from bot.frontends import telegram as tg_frontend  # noqa: E402
 from bot.frontends.telegram import TelegramFrontend, webhook_options  # noqa: E402
 from bot.posts import load_corpus  # noqa: E402
 from tests.app_fixtures import FakeClock, open_app, running  # noqa: E402
@@ -45,6 +52,7 @@ from tests.fakes.ptb import free_port  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 
 USERS = 50
+UNLIMITED = "polling, no rate limiter"
 FIRST_CHAT = 300_000
 
 
@@ -94,15 +102,19 @@ async def bursts(tg: FakeTelegram, rounds: int, rnd: random.Random) -> list[floa
 
 
 async def paced(tg: FakeTelegram, total: int, per_second: float, rnd: random.Random) -> list[float]:
-    pool = iter(questions(total, rnd))
+    """``total`` questions at Poisson moments (``per_second`` on average), user i % 50 asking
+    question i (later, if their previous answer is not in yet)."""
+    pool = questions(total, rnd)
+    moments = list(itertools.accumulate(rnd.expovariate(per_second) for _ in range(total)))
     latencies: list[float] = []
+    start = time.monotonic()
 
-    async def user(chat: int, count: int) -> None:
-        for _ in range(count):
-            await asyncio.sleep(rnd.expovariate(per_second / USERS))
-            latencies.append(await ask(tg, chat, next(pool)))
+    async def user(n: int) -> None:
+        for i in range(n, total, USERS):
+            await asyncio.sleep(max(0.0, start + moments[i] - time.monotonic()))
+            latencies.append(await ask(tg, FIRST_CHAT + 100 + n, pool[i]))
 
-    await asyncio.gather(*(user(FIRST_CHAT + 100 + n, total // USERS) for n in range(USERS)))
+    await asyncio.gather(*(user(n) for n in range(USERS)))
     return latencies
 
 
@@ -141,19 +153,30 @@ async def polling(tg: FakeTelegram, folder: Path) -> AsyncIterator[App]:
 
 async def measure(mode: str, args: argparse.Namespace) -> list[Load]:
     rnd = random.Random(20261123)
+    limited = mode != UNLIMITED
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeTelegram() as tg:
-            tg.rate_limit = True
-            start = polling if mode == "polling" else webhook
-            async with start(tg, Path(tmp)):
-                await ask(tg, FIRST_CHAT - 1, "probation")  # warm: index, caches
-                loads = []
-                for name, run in (
-                    (f"burst: 50 at once x {args.rounds}", lambda: bursts(tg, args.rounds, rnd)),
-                    (f"paced: {args.paced} at 20/s", lambda: paced(tg, args.paced, 20.0, rnd)),
-                ):
-                    loads.append(await timed(name, run, tg))
-                return loads
+            tg.rate_limit = limited
+            start = webhook if mode == "webhook" else polling
+            original = tg_frontend.rate_limiter
+            if not limited:
+                tg_frontend.rate_limiter = lambda: AIORateLimiter(0, 0, 0, 0, max_retries=0)
+            try:
+                async with start(tg, Path(tmp)):
+                    return await loads(tg, args, rnd)
+            finally:
+                tg_frontend.rate_limiter = original
+
+
+async def loads(tg: FakeTelegram, args: argparse.Namespace, rnd: random.Random) -> list[Load]:
+    await ask(tg, FIRST_CHAT - 1, "probation")  # warm: index, caches
+    measured = [
+        await timed(f"burst: 50 at once x {args.rounds}", lambda: bursts(tg, args.rounds, rnd), tg)
+    ]
+    for rate in (5.0, 20.0):
+        name = f"paced: {args.paced} at {rate:g}/s"
+        measured.append(await timed(name, partial(paced, tg, args.paced, rate, rnd), tg))
+    return measured
 
 
 async def timed(name: str, run: Callable[[], Awaitable[list[float]]], tg: FakeTelegram) -> Load:
@@ -178,15 +201,15 @@ def row(mode: str, load: Load) -> tuple[object, ...]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6, help="bursts of 50 (default 6)")
-    parser.add_argument("--paced", type=int, default=600, help="paced questions (default 600)")
-    parser.add_argument("--quick", action="store_true", help="2 bursts, 150 paced questions")
+    parser.add_argument("--paced", type=int, default=300, help="per paced load (default 300)")
+    parser.add_argument("--quick", action="store_true", help="2 bursts, 100 paced questions")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.paced = 2, 150
+        args.rounds, args.paced = 2, 100
     if args.rounds < 1 or args.paced < USERS:
         parser.error(f"--rounds must be >= 1 and --paced >= {USERS}")
     rows = []
-    for mode in ("polling", "webhook"):
+    for mode in ("polling", "webhook", UNLIMITED):
         if sys.stderr.isatty():
             sys.stderr.write(f"\r{mode} ...")
         rows += [row(mode, load) for load in asyncio.run(measure(mode, args))]
