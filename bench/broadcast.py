@@ -32,9 +32,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,6 +84,13 @@ class Result:
     misses: int
     median_gap_ms: float
     logged: int = 0
+    writes_ms: list[float] = field(default_factory=list)
+
+    @property
+    def writes(self) -> str:
+        ordered = sorted(self.writes_ms) or [0.0]
+        p95 = ordered[int(0.95 * (len(ordered) - 1))]
+        return f"{statistics.median(ordered):.1f} / {p95:.1f}"
 
     @property
     def rate(self) -> float:
@@ -92,7 +100,8 @@ class Result:
         counts = (self.subscribers, self.groups, self.digest_messages, self.other_messages)
         times = (f"{self.seconds:.1f}", f"{self.span:.1f}", f"{self.rate:.2f}")
         errors = (self.rate_429, self.duplicates, self.misses, self.logged)
-        return (self.limiter, *counts, *times, f"{self.median_gap_ms:.1f}", *errors)
+        gaps = (f"{self.median_gap_ms:.1f}", self.writes)
+        return (self.limiter, *counts, *times, *gaps, *errors)
 
 
 def make_subscribers(count: int) -> list[Subscriber]:
@@ -184,18 +193,36 @@ def run(args: argparse.Namespace, limiter: str) -> Result:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             app = open_app(Path(tmp), server.base_url, subs)
+            writes = time_store_writes(app)
             try:
                 LOGGED.count = 0
                 window = asyncio.run(broadcast(app, thread.start))
                 stop.set()
                 thread.join()
-                return replace(measure(server, app, subs, window, limiter), logged=LOGGED.count)
+                result = measure(server, app, subs, window, limiter)
+                return replace(result, logged=LOGGED.count, writes_ms=writes)
             finally:
                 app.close()
     finally:
         tg_frontend.rate_limiter = original
         stop.set()
         server.stop()
+
+
+def time_store_writes(app: App) -> list[float]:
+    """Times (ms) of every delivery outcome written during the run (store.mark)."""
+    times: list[float] = []
+    mark = app.store.mark
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return mark(*args, **kwargs)
+        finally:
+            times.append((time.perf_counter() - started) * 1000)
+
+    app.store.mark = timed  # type: ignore[method-assign]
+    return times
 
 
 def measure(
@@ -242,7 +269,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     )
     headers = (
         *("rate limiter", "subscribers", "groups", "digest msgs", "other msgs", "run s"),
-        *("send span s", "msg/s", "median gap ms", "429s", "duplicates", "misses"),
+        *("send span s", "msg/s", "median gap ms", "store write ms (median / p95)"),
+        *("429s", "duplicates", "misses"),
         "warnings logged",
     )
     rows = [r.row() for r in results]
