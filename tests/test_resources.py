@@ -1,4 +1,5 @@
-"""Resources: a 50 MB corpus file, a store of many subscribers, a 10 MB message from Telegram.
+"""Resources: a 50 MB corpus file, a store of many subscribers, a 10 MB message from Telegram,
+a group flooding the bot with commands.
 
 Each case runs in its own process so its peak resident set size (``VmHWM`` in /proc, what
 getrusage reports minus the parent's share) is its own, and is compared with the same process
@@ -23,8 +24,9 @@ from bot.config import DigestDefaults
 from bot.store import Store
 from bot.store_records import Subscriber
 from summariser import CorpusError, parse_file
-from tests.app_fixtures import SEEDS
+from tests.app_fixtures import SEEDS, FakeClock, open_app, running
 from tests.bot_process import BotProcess, ServerThread, wait_until
+from tests.fakes.telegram_server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
@@ -233,4 +235,33 @@ def test_10_mb_message_gets_a_short_answer_and_memory_stays_bounded(tmp_path: Pa
     assert run.replies[:2] == [too_long, too_long]
     assert run.replies[2].startswith("Hello!")  # still answering
     assert run.alive
-    assert run.peak_mb - run.before_mb < 250
+    assert run.peak_mb - run.before_mb < 150  # measured: about 55 MB
+
+
+# ---------------------------------------------------------------- a group flooding commands
+
+
+async def test_a_group_flooding_commands_does_not_stall_other_chats(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Seven commands at once in one group: Telegram allows 20 a minute there, so the bot's
+    limiter sends 5 replies and holds the rest (one per 4 s). A private chat asking meanwhile
+    is answered before the group's held replies, not behind them."""
+    group, flood = -4001, 7
+    app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
+    fake_telegram.rate_limit = True
+    try:
+        async with running(fake_telegram, app):
+            for _ in range(flood):
+                fake_telegram.inject_message("/latest 1", chat_id=group, user_id=7)
+            await fake_telegram.wait_for("sendMessage", 5, chat_id=group)
+            fake_telegram.inject_message("/ask probation", user_id=42)
+            [answer] = await fake_telegram.wait_for("sendMessage", chat_id=42, timeout=30)
+            assert "probation" in (answer.text or "").lower()
+            assert len(fake_telegram.sent(group)) < flood  # the group's replies still held
+            await fake_telegram.wait_for("sendMessage", flood, chat_id=group, timeout=30)
+    finally:
+        app.close()
+    assert fake_telegram.errors(429) == 0
+    texts = [call.text for call in fake_telegram.sent(group)]
+    assert len(texts) == flood and len(set(texts)) == 1  # every command answered, in order
