@@ -107,7 +107,7 @@ class Broadcast:
 
     def inspect(self, received_before: dict[str, int]) -> Kill:
         """After a kill: the store opens; which pending deliveries got a message this round."""
-        mid_write = any(self.data.rglob("*.tmp"))
+        mid_write = any((self.data / "store").rglob("*.tmp"))
         sends, received = self.server.sends(), self.received()
         with Store.open(self.data) as store:  # always opens; takes the lock the child held
             pending = [d.chat_id for d in store.deliveries(state="pending")]
@@ -137,9 +137,12 @@ def server() -> Iterator[ServerThread]:
 def crash_broadcast(tmp_path: Path, server: ServerThread, subscribers: int, kills: int) -> None:
     broadcast = Broadcast(tmp_path, subscribers, server)
     rnd = random.Random(20261123)
-    for _ in range(kills):
-        broadcast.kill_round(rnd)
-    broadcast.finish()
+    try:
+        for _ in range(kills):
+            broadcast.kill_round(rnd)
+        broadcast.finish()
+    finally:
+        broadcast.log.close()
     check(broadcast, kills)
 
 
