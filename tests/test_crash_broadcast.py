@@ -150,7 +150,8 @@ def check(broadcast: Broadcast, kills: int) -> None:
     tg: FakeTelegram = broadcast.server.server
     assert len(broadcast.kills) == kills
     assert all(k.unfinished > 0 for k in broadcast.kills)  # every kill hit a running broadcast
-    assert sum(1 for k in broadcast.kills if k.in_flight or k.mid_write) > 0
+    if kills >= 20:  # ~4 kills in 10 catch a send in flight; with 20+ some always do
+        assert sum(1 for k in broadcast.kills if k.in_flight or k.mid_write) > 0
     with Store.open(broadcast.data) as store:
         for sub in broadcast.subs:  # exactly one delivery each, sent
             [delivery] = store.deliveries(platform="telegram", chat_id=sub.chat_id)
