@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
@@ -118,39 +117,6 @@ def rate_limiter() -> AIORateLimiter:
     )
 
 
-class PerChatUpdates(BaseUpdateProcessor):
-    """Updates of one chat are handled in order, different chats concurrently.
-
-    PTB handles one update at a time by default, so a reply held by a group's 20/min limit
-    would hold every other chat's answer behind it.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats: dict[int | None, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        key = chat.id if chat is not None else None
-        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
-        self._chats[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._chats[key]
-            if users == 1:
-                del self._chats[key]
-            else:
-                self._chats[key] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
 def build_application(
     app: App, token: str, frontend: TelegramFrontend
 ) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -160,7 +126,6 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .rate_limiter(rate_limiter())
-        .concurrent_updates(PerChatUpdates())
         .post_init(frontend.post_init)
         .post_shutdown(frontend.post_shutdown)
     )
