@@ -43,6 +43,7 @@ from ..commands import (
     dispatch,
     parse,
 )
+from ..reply import Reply
 from ..schedule import make_scheduler, schedule_digests
 from .telegram_inline import answer_callback, answer_inline
 from .telegram_send import PLATFORM, TelegramSender, send_reply
@@ -53,6 +54,7 @@ WEBHOOK_PATH = "telegram"
 OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
 GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
 GROUP_BURST = 5
+REPLY_GRACE_SECONDS = 10.0  # at shutdown, how long held group replies may still go out
 ANONYMOUS_ADMIN = 1087968824  # GroupAnonymousBot: the sender of an anonymous admin's messages
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 Context = ContextTypes.DEFAULT_TYPE
@@ -70,6 +72,26 @@ class TelegramFrontend:
         self.sender = TelegramSender(self.application.bot)
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._replies: set[asyncio.Task[None]] = set()
+
+    def reply_later(self, chat_id: int, reply: Reply) -> None:
+        """Send a group's reply in the background, in order within that group.
+
+        A group's replies wait for its 20/min limit; sending them in the background keeps them
+        from holding up the answers to every other chat (updates are handled one at a time).
+        """
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        task = asyncio.create_task(self._send_in_order(lock, chat_id, reply))
+        self._replies.add(task)
+        task.add_done_callback(self._replies.discard)
+
+    async def _send_in_order(self, lock: asyncio.Lock, chat_id: int, reply: Reply) -> None:
+        async with lock:
+            try:
+                await send_reply(self.application.bot, chat_id, reply)
+            except Exception:
+                log.exception("reply to chat %s failed", chat_id)
 
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
@@ -93,6 +115,8 @@ class TelegramFrontend:
     async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._replies:
+            await asyncio.wait(set(self._replies), timeout=REPLY_GRACE_SECONDS)
 
     async def migrate(self, old: str, new: str) -> None:
         async with self.lock:
@@ -187,7 +211,11 @@ async def on_message(update: Update, context: Context) -> None:
         admin = await is_chat_admin(message, context)
         cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
     reply = await dispatch(app, cmd)
-    await send_reply(context.bot, message.chat_id, reply)
+    if chat.is_group:
+        frontend: TelegramFrontend = context.bot_data["frontend"]
+        frontend.reply_later(message.chat_id, reply)
+    else:
+        await send_reply(context.bot, message.chat_id, reply)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
