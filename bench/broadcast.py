@@ -154,29 +154,20 @@ async def progress(done: Callable[[], int], total: int, stop: asyncio.Event) -> 
 async def broadcast(app: App, busy: Callable[[], None]) -> tuple[float, float]:
     """Start the front end (polling), run one digest run, stop; when the run started, ended."""
     frontend = tg_frontend.TelegramFrontend(app, TOKEN, scheduled=False)
-    application = frontend.application
-    await application.initialize()
-    await frontend.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    stop = asyncio.Event()
-    total = len(app.store.subscribers())
-    bar = asyncio.create_task(
-        progress(lambda: len(app.store.deliveries(state="sent")), total, stop)
-    )
-    busy()
-    started = time.monotonic()
-    try:
-        await frontend.tick(NOW)
-        return started, time.monotonic()
-    finally:
-        stop.set()
-        await bar
-        await application.updater.stop()
-        await application.stop()
-        await frontend.post_shutdown(application)
-        await application.shutdown()
+    async with frontend.serving():
+        stop = asyncio.Event()
+        total = len(app.store.subscribers())
+        bar = asyncio.create_task(
+            progress(lambda: len(app.store.deliveries(state="sent")), total, stop)
+        )
+        busy()
+        started = time.monotonic()
+        try:
+            await frontend.tick(NOW)
+            return started, time.monotonic()
+        finally:
+            stop.set()
+            await bar
 
 
 def run(args: argparse.Namespace, limiter: str) -> Result:

@@ -126,18 +126,10 @@ async def webhook(tg: FakeTelegram, folder: Path) -> AsyncIterator[App]:
         webhook_url=f"http://127.0.0.1:{port}/telegram",
     )  # fmt: skip
     frontend = TelegramFrontend(app, tg.token, scheduled=False)
-    application = frontend.application
-    await application.initialize()
-    await frontend.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_webhook(**webhook_options(app))
     try:
-        yield app
+        async with frontend.serving(webhook=webhook_options(app)):
+            yield app
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
         app.close()
 
 

@@ -51,16 +51,5 @@ def open_app(tmp_path: Path, clock: FakeClock | None = None, **telegram: object)
 async def running(tg: FakeTelegram, app: App) -> AsyncIterator[TelegramFrontend]:
     """The real PTB Application polling the fake server (no scheduler: tests call tick)."""
     frontend = TelegramFrontend(app, tg.token, scheduled=False)
-    application = frontend.application
-    await application.initialize()
-    await frontend.post_init(application)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
+    async with frontend.serving():
         yield frontend
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await frontend.post_shutdown(application)
-        await application.shutdown()

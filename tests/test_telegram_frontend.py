@@ -203,23 +203,15 @@ async def test_webhook_mode_with_secret(
         webhook_port=port, webhook_url=url,
     )  # fmt: skip
     frontend = TelegramFrontend(app, fake_telegram.token, scheduled=False)
-    application = frontend.application
-    await application.initialize()
-    await frontend.post_init(application)
-    await application.start()
-    assert application.updater is not None
     options = webhook_options(app)
     del options["allowed_updates"]
-    await application.updater.start_webhook(**options)
     try:
-        assert fake_telegram.webhook["secret"] == "s3cret-Value_1"
-        fake_telegram.inject_message("/start", user_id=42)
-        [reply] = await fake_telegram.wait_for("sendMessage", chat_id=42)
-        assert (reply.text or "").startswith("Hello!")
-        forged = {"update_id": 999, "message": fake_telegram.new_message(42, "/stats", None)}
-        assert await post_webhook(url, forged, "wrong-secret") == 403
+        async with frontend.serving(webhook=options):
+            assert fake_telegram.webhook["secret"] == "s3cret-Value_1"
+            fake_telegram.inject_message("/start", user_id=42)
+            [reply] = await fake_telegram.wait_for("sendMessage", chat_id=42)
+            assert (reply.text or "").startswith("Hello!")
+            forged = {"update_id": 999, "message": fake_telegram.new_message(42, "/stats", None)}
+            assert await post_webhook(url, forged, "wrong-secret") == 403
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
         app.close()

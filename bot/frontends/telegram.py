@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +118,28 @@ class TelegramFrontend:
             self.scheduler.shutdown(wait=False)
         if self._replies:
             await asyncio.wait(set(self._replies), timeout=REPLY_GRACE_SECONDS)
+
+    @asynccontextmanager
+    async def serving(self, *, webhook: dict[str, Any] | None = None) -> AsyncIterator[None]:
+        """Start the Application (long polling, or the webhook server with ``webhook`` options),
+        then stop it in order on exit: for callers that run their own event loop."""
+        application = self.application
+        await application.initialize()
+        await self.post_init(application)
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        if webhook is None:
+            await updater.start_polling(poll_interval=0.0, timeout=1)
+        else:
+            await updater.start_webhook(**webhook)
+        try:
+            yield
+        finally:
+            await updater.stop()
+            await application.stop()
+            await self.post_shutdown(application)
+            await application.shutdown()
 
     async def migrate(self, old: str, new: str) -> None:
         async with self.lock:
