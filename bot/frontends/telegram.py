@@ -44,8 +44,8 @@ from ..commands import (
     dispatch,
     parse,
 )
-from ..reply import Reply
 from ..schedule import make_scheduler, schedule_digests
+from .pacing import PacedRateLimiter
 from .telegram_inline import answer_callback, answer_inline
 from .telegram_send import PLATFORM, TelegramSender, send_reply
 
@@ -55,7 +55,6 @@ WEBHOOK_PATH = "telegram"
 OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
 GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
 GROUP_BURST = 5
-REPLY_GRACE_SECONDS = 10.0  # at shutdown, how long held group replies may still go out
 ANONYMOUS_ADMIN = 1087968824  # GroupAnonymousBot: the sender of an anonymous admin's messages
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 Context = ContextTypes.DEFAULT_TYPE
@@ -73,26 +72,6 @@ class TelegramFrontend:
         self.sender = TelegramSender(self.application.bot)
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
-        self._chat_locks: dict[int, asyncio.Lock] = {}
-        self._replies: set[asyncio.Task[None]] = set()
-
-    def reply_later(self, chat_id: int, reply: Reply) -> None:
-        """Send a group's reply in the background, in order within that group.
-
-        A group's replies wait for its 20/min limit; sending them in the background keeps them
-        from holding up the answers to every other chat (updates are handled one at a time).
-        """
-        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
-        task = asyncio.create_task(self._send_in_order(lock, chat_id, reply))
-        self._replies.add(task)
-        task.add_done_callback(self._replies.discard)
-
-    async def _send_in_order(self, lock: asyncio.Lock, chat_id: int, reply: Reply) -> None:
-        async with lock:
-            try:
-                await send_reply(self.application.bot, chat_id, reply)
-            except Exception:
-                log.exception("reply to chat %s failed", chat_id)
 
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
@@ -116,8 +95,6 @@ class TelegramFrontend:
     async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._replies:
-            await asyncio.wait(set(self._replies), timeout=REPLY_GRACE_SECONDS)
 
     @asynccontextmanager
     async def serving(self, *, webhook: dict[str, Any] | None = None) -> AsyncIterator[None]:
@@ -147,19 +124,14 @@ class TelegramFrontend:
 
 
 def rate_limiter() -> AIORateLimiter:
-    """Telegram's limits as leaky buckets that never exceed them in any sliding window.
-
-    A bucket holding B messages that drains at R per second lets B + R * W through in any window
-    of W seconds. PTB's defaults (B=30, R=30/s; B=20, R=20/min per group) allow 60 in a second
-    and 39 in a minute, which a strict window answers with 429. Overall: B=1, R=29/s (29 in any
-    second). Per group: B=5, R=15/min (20 in any minute, and a burst of 5 replies at once).
-    Three retries honour ``retry_after`` when a 429 comes anyway.
-    """
-    return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / OVERALL_PER_SECOND,
-        group_max_rate=GROUP_BURST,
-        group_time_period=GROUP_BURST * 60 / (GROUP_PER_MINUTE - GROUP_BURST),
+    """Telegram's limits, never exceeded in any sliding window (see bot.frontends.pacing):
+    29 messages/s overall; per group bursts of 5, then 15/min (at most 20 in any minute).
+    PTB's default buckets allow 60 messages in one second and 39 to a group in one minute,
+    which a strict server answers with 429. Three retries honour ``retry_after`` anyway."""
+    return PacedRateLimiter(
+        per_second=OVERALL_PER_SECOND,
+        group_per_minute=GROUP_PER_MINUTE,
+        group_burst=GROUP_BURST,
         max_retries=3,
     )
 
@@ -234,11 +206,7 @@ async def on_message(update: Update, context: Context) -> None:
         admin = await is_chat_admin(message, context)
         cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
     reply = await dispatch(app, cmd)
-    if chat.is_group:
-        frontend: TelegramFrontend = context.bot_data["frontend"]
-        frontend.reply_later(message.chat_id, reply)
-    else:
-        await send_reply(context.bot, message.chat_id, reply)
+    await send_reply(context.bot, message.chat_id, reply)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
