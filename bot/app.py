@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from summariser import KeywordIndex, Post, Summary, SummaryCache, seed_files
+from summariser import KeywordIndex, Post, Summary, SummaryCache, SyncReport, seed_files
 
 from . import handlers_read, handlers_settings  # noqa: F401  (declare the chat commands)
 from .config import Config
@@ -119,22 +119,18 @@ class App:
     def latest(self, count: int = 5) -> list[Post]:
         return sorted(self.posts.values(), key=lambda p: (p.date, p.id), reverse=True)[:count]
 
-    def reload(self, stderr: TextIO | None = None) -> tuple[int, int, int]:
+    def reload(self, stderr: TextIO | None = None) -> SyncReport:
         """Re-read the corpus folder: new and changed posts are indexed, removed ones dropped.
 
-        Returns (added, changed, removed). The outbox plans from the new corpus from now on.
+        Returns what the index did. The outbox plans from the new corpus from now on.
         """
         fresh = load_corpus(self.config.corpus_dir, stderr=stderr or sys.stderr)
-        added, changed, removed = _diff(self.posts, fresh)
-        self.index.sync(fresh.values())
+        report = self.index.sync(fresh.values())
         self.posts = fresh
         self.outbox.set_posts(PostIndex(fresh))
-        if added or changed or removed:
-            log.info(
-                "corpus reloaded: %d new, %d changed, %d removed",
-                *map(len, (added, changed, removed)),
-            )
-        return len(added), len(changed), len(removed)
+        if report.added or report.updated or report.removed:
+            log.info("corpus reloaded: %s", report)
+        return report
 
 
 def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -147,14 +143,3 @@ def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
             continue
         signature.append((path.name, stat.st_size, stat.st_mtime_ns))
     return tuple(signature)
-
-
-def _diff(
-    old: Mapping[str, Post], new: Mapping[str, Post]
-) -> tuple[list[str], list[str], list[str]]:
-    added = [pid for pid in new if pid not in old]
-    removed = [pid for pid in old if pid not in new]
-    changed = [
-        pid for pid in new if pid in old and new[pid].content_hash() != old[pid].content_hash()
-    ]
-    return added, changed, removed

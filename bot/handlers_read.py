@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from summariser import QueryError
 
 from .commands import Command, command, help_reply, usage
-from .digest import PostIndex, pick
+from .digest import pick
 from .errors import UsageError
 from .posts import resolve_post, short_id
 from .reply import Reply
@@ -119,7 +119,7 @@ def why(app: App, cmd: Command) -> Reply:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         return Reply.text(f"{name} has not been sent here: this chat has no active subscription.")
-    index = PostIndex(app.posts)
+    index = app.outbox.posts
     if sub.topics and index.matching_topic(found, sub.topics) is None:
         topics = ", ".join(sub.topics)
         return Reply.text(f"{name} will not be sent: it matches none of your topics ({topics}).")

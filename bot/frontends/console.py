@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from ..app import App
-from ..commands import PRIVATE, Chat, Command, User, dispatch, parse
+from ..commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
 from ..digest import Digest
 from ..render import render_plain
 from ..reply import Reply
@@ -56,12 +56,8 @@ def to_command(line: str) -> Command | None:
     text = line.strip()
     if not text:
         return None
-    if not text.startswith("/"):
-        first = text.split()[0].lower()
-        from ..commands import REGISTRY
-
-        if first in REGISTRY:
-            text = "/" + text
+    if not text.startswith("/") and text.split()[0].lower() in REGISTRY:
+        text = "/" + text
     return parse(text, CHAT, USER)
 
 
