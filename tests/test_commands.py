@@ -146,7 +146,8 @@ async def test_ask_answers_with_quotes_and_suggestions(app: App) -> None:
     assert nothing.startswith("Nothing in the posts or comments matches “Worthingtn”.")
     assert "Did you mean: worthington?" in nothing
     assert "characters long" in await say(app, "/ask " + "x" * 600)
-    assert await say(app, "/ask the and of")  # only stop words: a helpful line, not a crash
+    stop_words = await say(app, "/ask the and of")  # a helpful line, not a crash
+    assert stop_words.startswith("Only common words (the, and, of)") and "\n" not in stop_words
 
 
 async def test_post_and_latest(app: App) -> None:
