@@ -76,7 +76,8 @@ def ask(app: App, cmd: Command) -> Reply:
     try:
         hits = app.index.search(query, limit=3, per_post=2)
     except QueryError as exc:
-        return Reply.text(str(exc))
+        text = str(exc)
+        return Reply.text(text[:1].upper() + text[1:])  # a chat line starts with a capital
     suggestions = [] if hits else app.index.suggest(query)
     return answer_reply(query, hits, suggestions)
 
