@@ -52,6 +52,7 @@ class TelegramConfig:
     webhook_url: str = ""
     webhook_secret_env: str = "DIGESTBOT_WEBHOOK_SECRET"
     admins: tuple[int, ...] = ()
+    max_in_flight: int = 8
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def _validate(config: Config, where: str) -> None:
         ("summary.comments", s.comments, 0, 50),
         ("digest.posts", d.posts, 1, 20),
         ("telegram.webhook_port", t.webhook_port, 1, 65535),
+        ("telegram.max_in_flight", t.max_in_flight, 1, 30),
     ):
         if not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")

@@ -6,13 +6,16 @@ One :meth:`Outbox.tick` (woken every minute by :mod:`bot.schedule`):
 2. asks :func:`bot.schedule.due_digests` who is due at ``now`` and plans each digest;
 3. records the run and every planned delivery as ``pending`` (or ``empty`` when nothing is new)
    *before* anything is sent;
-4. sends them one by one and marks each ``sent``, ``failed``, ``unknown`` or ``blocked``.
+4. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked``: up to the
+   sender's ``max_in_flight`` chats side by side (Telegram: 8, so a digest waiting for a busy
+   group's limit or a slow answer does not hold up everyone else), one chat's in order.
 
 A crash between 3 and 4 leaves pending records that the next start resumes, so nothing is
-missed and nothing already marked sent is sent again. A send that timed out after the request
-went out is ``unknown``: reported (logged, counted, listed by :meth:`Outbox.unknown`), never
-resent blindly. A blocked chat deactivates its subscriber. One chat's failure never stops the
-others.
+missed and nothing already marked sent is sent again; a send in flight at the crash may have
+arrived, so a crash can cost at most ``max_in_flight`` chats a second copy. A send that timed
+out after the request went out is ``unknown``: reported (logged, counted, listed by
+:meth:`Outbox.unknown`), never resent blindly. A blocked chat deactivates its subscriber. One
+chat's failure never stops the others.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -85,14 +88,15 @@ class Outbox:
         if not pending and not due:
             return run
         self.store.record_run(run)
-        for delivery in pending:
-            await self._resume(delivery, now, counts)
+        await self._each_chat(pending, lambda d: self._resume(d, now, counts))
         planned = [self._plan(d, now, run.id) for d in due]
         self.store.add_deliveries([p.delivery for p in planned])
         counts["empty"] += sum(1 for p in planned if p.digest is None)
-        for item in planned:
-            if item.digest is not None:
-                await self._deliver(item.delivery, item.digest, now, counts)
+        digests = {p.delivery.id: p.digest for p in planned if p.digest is not None}
+        await self._each_chat(
+            [p.delivery for p in planned if p.digest is not None],
+            lambda d: self._deliver(d, digests[d.id], now, counts),
+        )
         return self.store.record_run(_finished(run, now, counts))
 
     def preview(self, sub: Subscriber, now: datetime) -> Digest | None:
@@ -116,6 +120,37 @@ class Outbox:
     def unknown(self) -> list[Delivery]:
         """Deliveries whose outcome is unknown (sent, but no answer): for /stats and the log."""
         return self.store.deliveries(state="unknown")
+
+    async def _each_chat(
+        self, deliveries: list[Delivery], work: Callable[[Delivery], Awaitable[object]]
+    ) -> None:
+        """``work`` on every delivery, started in the order given: one chat's deliveries in
+        turn, and up to its sender's ``max_in_flight`` chats of a platform side by side.
+
+        The first exception (a store that cannot be written, a crash) stops the others, which
+        stay pending for the next run, and is raised as itself.
+        """
+        queues: dict[tuple[str, str], list[Delivery]] = {}
+        for delivery in deliveries:
+            queues.setdefault((delivery.platform, delivery.chat_id), []).append(delivery)
+        by_platform: dict[str, list[list[Delivery]]] = {}
+        for (platform, _), queue in queues.items():
+            by_platform.setdefault(platform, []).append(queue)
+
+        async def worker(chats: Iterator[list[Delivery]]) -> None:
+            for queue in chats:  # the workers of a platform share one iterator
+                for delivery in queue:
+                    await work(delivery)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for platform, chats in by_platform.items():
+                    shared = iter(chats)
+                    width = max(1, self.senders[platform].max_in_flight)
+                    for _ in range(min(width, len(chats))):
+                        group.create_task(worker(shared))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
 
     def _plan(self, due: Due, now: datetime, run_id: str) -> Planned:
         sub, slot = due.subscriber, due.slot

@@ -57,6 +57,11 @@ class Sender(Protocol):
         """The platform name stored with subscribers: 'console', 'telegram', 'slack'."""
         ...
 
+    @property
+    def max_in_flight(self) -> int:
+        """How many digests the outbox may send side by side on this platform (1 = in turn)."""
+        ...
+
     async def send(self, chat_id: str, digest: Digest) -> Outcome:
         """Deliver ``digest`` to ``chat_id`` (possibly as several messages) and say how it went."""
         ...

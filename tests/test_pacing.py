@@ -1,4 +1,5 @@
-"""The pacer behind the Telegram rate limiter: first come first served, never over the limit.
+"""The pacer behind the Telegram rate limiter: first come first served, never over the limit;
+in a group's pacer a digest goes before the replies still waiting; reads are not paced.
 
 That it wastes no slots is measured by bench/broadcast.py (messages/s against the limit).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.frontends.pacing import PacedRateLimiter, Pacer
+from bot.frontends.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
 
 
 async def _times(pacer: Pacer, count: int) -> list[tuple[int, float]]:
@@ -45,3 +46,79 @@ def test_group_limit_never_exceeds_twenty_a_minute() -> None:
     assert limiter._get_group_limiter(-100) is pacer
     # burst 5, then one per 4 s: at most 5 + 60 / 4 = 20 in any minute
     assert (pacer.period, pacer.tolerance) == (4.0, 16.0)
+
+    assert pacer.by_priority and not limiter._base_limiter.by_priority  # type: ignore[attr-defined]
+
+
+async def _queue_then_digest(pacer: Pacer, replies: int) -> list[str]:
+    """``replies`` answers queue up; once they wait, a digest asks for a slot too."""
+    order: list[str] = []
+
+    async def one(name: str, priority: int) -> None:
+        with sending_as(priority):
+            async with pacer:
+                order.append(name)
+
+    tasks = [asyncio.create_task(one(f"reply {n}", REPLY)) for n in range(replies)]
+    await asyncio.sleep(0.005)  # the first reply holds the turn, the others wait
+    tasks.append(asyncio.create_task(one("digest", DIGEST)))
+    await asyncio.gather(*tasks)
+    return order
+
+
+async def test_a_digest_goes_before_a_groups_queued_replies() -> None:
+    order = await _queue_then_digest(Pacer(0.02, by_priority=True), 6)
+    assert order[:3] == ["reply 0", "reply 1", "digest"]  # behind the one holding the turn only
+    assert order[3:] == [f"reply {n}" for n in range(2, 6)]  # the replies keep their order
+
+
+async def test_the_overall_pacer_stays_first_come_first_served() -> None:
+    order = await _queue_then_digest(Pacer(0.02), 4)
+    assert order == ["reply 0", "reply 1", "reply 2", "reply 3", "digest"]
+
+
+async def test_a_cancelled_waiter_gives_up_its_turn() -> None:
+    turns = Turns()
+    await turns.acquire(REPLY)
+    got: list[str] = []
+
+    async def wait(name: str, priority: int) -> None:
+        await turns.acquire(priority)
+        got.append(name)
+        turns.release()
+
+    early = asyncio.create_task(wait("cancelled", DIGEST))
+    late = asyncio.create_task(wait("served", REPLY))
+    await asyncio.sleep(0)
+    early.cancel()
+    turns.release()  # hands the turn to the best waiter still waiting
+    await asyncio.wait_for(late, 1)
+    assert got == ["served"] and not turns.busy()
+
+    # handed the turn and cancelled before it ran: the turn passes on
+    await turns.acquire(REPLY)
+    first = asyncio.create_task(wait("handed, then cancelled", DIGEST))
+    second = asyncio.create_task(wait("next", REPLY))
+    await asyncio.sleep(0)
+    turns.release()
+    first.cancel()
+    await asyncio.wait_for(second, 1)
+    assert got == ["served", "next"] and not turns.busy()
+
+
+async def test_reads_are_not_held_by_a_busy_groups_limit() -> None:
+    limiter = PacedRateLimiter(per_second=29, group_per_minute=20, group_burst=1, max_retries=0)
+    calls: list[str] = []
+
+    async def call(name: str) -> dict[str, str]:
+        calls.append(name)
+        return {}
+
+    async def request(endpoint: str) -> object:
+        return await limiter.process_request(call, (endpoint,), {}, endpoint, {"chat_id": -5}, None)
+
+    await request("sendMessage")  # the group's one slot for the next 3 s
+    held = asyncio.create_task(request("sendMessage"))
+    await asyncio.wait_for(request("getChatMember"), 0.5)
+    assert calls == ["sendMessage", "getChatMember"]
+    held.cancel()

@@ -34,6 +34,7 @@ class ConsoleSender:
     """Delivers digests by printing them."""
 
     platform = PLATFORM
+    max_in_flight = 1  # printed one after the other
 
     def __init__(self, out: TextIO, *, ansi: bool = False) -> None:
         self.out = out

@@ -10,38 +10,109 @@ moment the limit allows, measured from when the previous one really went out.
 A pacer with period T and burst B lets at most B + W / T requests through in any window of W
 seconds, so 29/s with B=1 never exceeds 30 in a second, and 15/min with B=5 never exceeds 20 in
 a minute.
+
+A group's pacer serves a scheduled digest before the replies still waiting there (see
+:func:`sending_as`): the group's answers are sent in the background, in order, so a group that
+floods the bot with commands cannot stall anyone else, and the digest for that group waits at
+most one of its slots instead of a queue of answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
+from typing import Any
 
 from telegram.ext import AIORateLimiter
 
 GROUP_PACERS_KEPT = 4096
 
+DIGEST = 0  # a scheduled digest: goes before a group's queued replies
+REPLY = 1  # an answer to a command (the default)
+_priority: ContextVar[int] = ContextVar("send_priority", default=REPLY)
+
+
+@contextmanager
+def sending_as(priority: int) -> Iterator[None]:
+    """Requests made inside this block (in this task) wait in a group's queue as ``priority``."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+class Turns:
+    """An asyncio lock whose waiters are served by priority (lower first), then arrival order.
+
+    ``release`` hands the lock straight to the next waiter, so nobody arriving in between can
+    take it out of turn.
+    """
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    def busy(self) -> bool:
+        return self._held
+
+    async def acquire(self, priority: int) -> None:
+        if not self._held:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed the lock, then cancelled: pass it on
+            raise  # a cancelled waiter stays in the heap and is skipped by release()
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, turn = heapq.heappop(self._waiters)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._held = False
+
 
 class Pacer:
-    """``async with pacer:`` waits for this request's turn under the limit."""
+    """``async with pacer:`` waits for this request's turn under the limit.
 
-    def __init__(self, period: float, burst: int = 1) -> None:
+    Requests are served first come first served; with ``by_priority`` a digest (see
+    :func:`sending_as`) goes before replies still waiting, so a group that floods the bot with
+    commands cannot hold up its own digest behind a minute of queued answers.
+    """
+
+    def __init__(self, period: float, burst: int = 1, *, by_priority: bool = False) -> None:
         self.period = period
         self.tolerance = (burst - 1) * period
+        self.by_priority = by_priority
         self._tat = 0.0  # theoretical arrival time of the next request
-        self._lock = asyncio.Lock()  # FIFO: waiters are served in the order they came
+        self._turns = Turns()
 
     def idle(self, now: float) -> bool:
         """True when the pacer holds nothing back (it can be dropped and made anew)."""
-        return not self._lock.locked() and now >= self._tat
+        return not self._turns.busy() and now >= self._tat
 
     async def __aenter__(self) -> None:
-        async with self._lock:
+        await self._turns.acquire(_priority.get() if self.by_priority else REPLY)
+        try:
             loop = asyncio.get_running_loop()
             wait = self._tat - self.tolerance - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             self._tat = max(self._tat, loop.time()) + self.period
+        finally:
+            self._turns.release()
 
     async def __aexit__(
         self,
@@ -53,7 +124,12 @@ class Pacer:
 
 
 class PacedRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter (retries on RetryAfter included) with :class:`Pacer` limits."""
+    """PTB's AIORateLimiter (retries on RetryAfter included) with :class:`Pacer` limits.
+
+    Only requests that post to a chat are paced: reads such as ``getChatMember`` (asked when a
+    group member changes settings) do not count against Telegram's message limits, and queueing
+    them behind a busy group's replies would stall the handling of every later update.
+    """
 
     def __init__(
         self,
@@ -69,6 +145,21 @@ class PacedRateLimiter(AIORateLimiter):
         self._group_burst = group_burst
         self._pacers: dict[str | int | bool, Pacer] = {}
 
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        if endpoint.startswith("get"):
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
     def _get_group_limiter(self, group_id: str | int | bool) -> Pacer:  # type: ignore[override]
         if len(self._pacers) > GROUP_PACERS_KEPT:
             now = asyncio.get_running_loop().time()
@@ -76,5 +167,5 @@ class PacedRateLimiter(AIORateLimiter):
                 if key != group_id and pacer.idle(now):
                     del self._pacers[key]
         if group_id not in self._pacers:
-            self._pacers[group_id] = Pacer(self._group_period, self._group_burst)
+            self._pacers[group_id] = Pacer(self._group_period, self._group_burst, by_priority=True)
         return self._pacers[group_id]

@@ -45,6 +45,7 @@ from ..commands import (
     parse,
 )
 from ..schedule import make_scheduler, schedule_digests
+from .group_replies import GroupReplies
 from .pacing import PacedRateLimiter
 from .telegram_inline import answer_callback, answer_inline
 from .telegram_send import PLATFORM, TelegramSender, send_reply
@@ -69,7 +70,10 @@ class TelegramFrontend:
         self.app = app
         self.scheduled = scheduled
         self.application = build_application(app, token, self)
-        self.sender = TelegramSender(self.application.bot)
+        self.sender = TelegramSender(
+            self.application.bot, max_in_flight=app.config.telegram.max_in_flight
+        )
+        self.replies = GroupReplies(self.application.bot)
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
 
@@ -91,6 +95,9 @@ class TelegramFrontend:
         if self.scheduled:
             schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
             self.scheduler.start()
+
+    async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await self.replies.stop()
 
     async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if self.scheduler.running:
@@ -115,6 +122,7 @@ class TelegramFrontend:
         finally:
             await updater.stop()
             await application.stop()
+            await self.post_stop(application)
             await self.post_shutdown(application)
             await application.shutdown()
 
@@ -146,6 +154,7 @@ def build_application(
         .token(token)
         .rate_limiter(rate_limiter())
         .post_init(frontend.post_init)
+        .post_stop(frontend.post_stop)
         .post_shutdown(frontend.post_shutdown)
     )
     if base:
@@ -206,7 +215,11 @@ async def on_message(update: Update, context: Context) -> None:
         admin = await is_chat_admin(message, context)
         cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
     reply = await dispatch(app, cmd)
-    await send_reply(context.bot, message.chat_id, reply)
+    if chat.is_group:  # held by the group's rate limit: sent in the background, in order
+        frontend: TelegramFrontend = context.bot_data["frontend"]
+        frontend.replies.add(message.chat_id, reply, cmd.name)
+    else:
+        await send_reply(context.bot, message.chat_id, reply)
 
 
 async def on_migrate(update: Update, context: Context) -> None:

@@ -27,6 +27,7 @@ from ..render import TelegramMessage, render_telegram_html
 from ..reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
 from ..sender import Blocked, Failed, Outcome, Sent, Unknown
 from ..views import digest_reply
+from .pacing import DIGEST, sending_as
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,14 @@ class TelegramSender:
 
     bot: Bot = field(repr=False)  # PTB's repr of a Bot shows its token
     platform: str = PLATFORM
+    max_in_flight: int = 8  # digests sent side by side (see bot.outbox)
     migrations: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, chat_id: str, digest: Digest) -> Outcome:
+        with sending_as(DIGEST):  # ahead of a busy group's queued replies
+            return await self._send_digest(chat_id, digest)
+
+    async def _send_digest(self, chat_id: str, digest: Digest) -> Outcome:
         messages = render_telegram_html(digest_reply(digest))
         target = int(chat_id)
         ids: list[str] = []

@@ -27,6 +27,7 @@ class FakeSender:
     """
 
     platform: str = "fake"
+    max_in_flight: int = 1
     crash_at: int | None = None
     script: dict[str, list[Script]] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
