@@ -57,14 +57,19 @@ GROUP_SHARE = 10  # one chat in ten is a group
 
 
 class Counting(logging.Handler):
-    """Counts the warnings and errors the bot logs (instead of printing their tracebacks)."""
+    """Counts the warnings and errors the bot logs (instead of printing their tracebacks), by
+    the logger and the start of the message."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.kinds: Counter[str] = Counter()
+
+    @property
+    def count(self) -> int:
+        return self.kinds.total()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        self.kinds[f"{record.name}: {str(record.msg)[:60]}"] += 1
 
 
 LOGGED = Counting()
@@ -84,6 +89,7 @@ class Result:
     misses: int
     median_gap_ms: float
     logged: int = 0
+    logged_kinds: dict[str, int] = field(default_factory=dict)
     writes_ms: list[float] = field(default_factory=list)
 
     @property
@@ -186,12 +192,14 @@ def run(args: argparse.Namespace, limiter: str) -> Result:
             app = open_app(Path(tmp), server.base_url, subs)
             writes = time_store_writes(app)
             try:
-                LOGGED.count = 0
+                LOGGED.kinds.clear()
                 window = asyncio.run(broadcast(app, thread.start))
                 stop.set()
                 thread.join()
                 result = measure(server, app, subs, window, limiter)
-                return replace(result, logged=LOGGED.count, writes_ms=writes)
+                return replace(
+                    result, logged=LOGGED.count, logged_kinds=dict(LOGGED.kinds), writes_ms=writes
+                )
             finally:
                 app.close()
     finally:
@@ -266,6 +274,9 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     )
     rows = [r.row() for r in results]
     print(table(headers, rows))
+    for result in results:
+        for kind, count in sorted(result.logged_kinds.items(), key=lambda kv: -kv[1]):
+            print(f"  {result.limiter} logged {count} x {kind}")
     print("\ntarget: >= 28 msg/s sustained, 0 429s, 0 duplicates, 0 misses")
     print(
         "msg/s: every accepted sendMessage of the run (digests and replies to the busy groups)"
