@@ -9,13 +9,11 @@ are in ``bench/resources.py``; here CI takes 10,000 subscribers and the slow tes
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -292,7 +290,9 @@ async def test_a_groups_answers_beyond_the_waiting_limit_are_dropped_and_logged(
             fake_telegram.inject_message("/ask probation", user_id=42)
             await fake_telegram.wait_for("sendMessage", chat_id=42, timeout=2)
             sent = lambda: len(fake_telegram.sent(group))  # noqa: E731
-            await _until(lambda: sent() + frontend.replies.dropped == len(words), timeout=15)
+            await fake_telegram.wait_until(
+                lambda: sent() + frontend.replies.dropped == len(words), timeout=15
+            )
     finally:
         app.close()
     answered = [(call.text or "").split("\n")[0] for call in fake_telegram.sent(group)]
@@ -302,11 +302,3 @@ async def test_a_groups_answers_beyond_the_waiting_limit_are_dropped_and_logged(
     assert len(dropped) == len(words) - len(answered)
     assert all(m.startswith(f"group {group}: 3 answers already waiting") for m in dropped)
     assert fake_telegram.errors(429) == 0
-
-
-async def _until(done: Callable[[], bool], timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not done():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.05)

@@ -44,7 +44,9 @@ from ..commands import (
     dispatch,
     parse,
 )
+from ..reply import Reply
 from ..schedule import make_scheduler, schedule_digests
+from ..throttle import CommandThrottle
 from .group_replies import GroupReplies
 from .pacing import PacedRateLimiter
 from .telegram_inline import answer_callback, answer_inline
@@ -74,6 +76,7 @@ class TelegramFrontend:
             self.application.bot, max_in_flight=app.config.telegram.max_in_flight
         )
         self.replies = GroupReplies(self.application.bot)
+        self.throttle = CommandThrottle()
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
 
@@ -95,6 +98,14 @@ class TelegramFrontend:
         if self.scheduled:
             schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
             self.scheduler.start()
+
+    async def answer(self, chat: Chat, reply: Reply, command: str) -> None:
+        """A private chat's answer goes out now; a group's in the background, in order (its
+        20/min limit must not hold up the updates of other chats)."""
+        if chat.is_group:
+            self.replies.add(int(chat.id), reply, command)
+        else:
+            await send_reply(self.application.bot, int(chat.id), reply)
 
     async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await self.replies.stop()
@@ -210,16 +221,17 @@ async def on_message(update: Update, context: Context) -> None:
     cmd = parse(message.text, chat, user, bot_username=context.bot.username or "")
     if cmd is None:
         return
+    frontend: TelegramFrontend = context.bot_data["frontend"]
+    verdict = frontend.throttle.check(chat.id)
+    if not verdict.allowed:  # one chat flooding the bot: ignored, told once
+        if verdict.notify:
+            await frontend.answer(chat, Reply.text(frontend.throttle.notice(verdict)), cmd.name)
+        return
     spec = REGISTRY.get(cmd.name)
     if chat.is_group and spec is not None and spec.changes_group:
         admin = await is_chat_admin(message, context)
         cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
-    reply = await dispatch(app, cmd)
-    if chat.is_group:  # held by the group's rate limit: sent in the background, in order
-        frontend: TelegramFrontend = context.bot_data["frontend"]
-        frontend.replies.add(message.chat_id, reply, cmd.name)
-    else:
-        await send_reply(context.bot, message.chat_id, reply)
+    await frontend.answer(chat, await dispatch(app, cmd), cmd.name)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
