@@ -120,6 +120,9 @@ class Broadcast:
 
         def done() -> bool:
             assert bot.alive(), self.log_path.read_text()[-3000:]
+            received = self.received()
+            if any(received.get(sub.chat_id, 0) == 0 for sub in self.subs):
+                return False  # cheap; reading the store now would stall the server thread
             with Store.open(self.data, readonly=True) as store:
                 return sum(1 for d in store.deliveries() if d.is_final) == len(self.subs)
 
@@ -176,7 +179,8 @@ def report(broadcast: Broadcast) -> None:
     print(
         f"\ncrash broadcast: {len(broadcast.subs)} subscribers, {len(broadcast.kills)} kills "
         f"({sum(k.mid_write for k in broadcast.kills)} inside a store write, "
-        f"{sum(bool(k.in_flight) for k in broadcast.kills)} with a send in flight), "
+        f"{sum(bool(k.in_flight) for k in broadcast.kills)} with a send in flight, "
+        f"at most {max(len(k.in_flight) for k in broadcast.kills)} at one kill), "
         f"{len(tg.sent())} messages, {len(dup_chats)} chats got a message twice, "
         f"{tg.errors(429)} answered 429"
     )
