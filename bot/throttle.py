@@ -5,9 +5,9 @@ posts to one chat much faster than once a second with 429s. A chat that fires co
 as it can would otherwise fill the bot's sending with its answers and every other chat would
 wait behind them. So each chat may send a burst of :data:`BURST` commands, then
 :data:`PER_MINUTE` a minute (the generic cell rate algorithm, as in
-:mod:`bot.frontends.pacing`); commands beyond that are ignored. The first one ignored in a row
-gets a single notice saying when to try again, and one log line; the rest are ignored quietly
-until the chat is back under the limit.
+:mod:`bot.frontends.pacing`); commands beyond that are ignored. The first one ignored gets a
+notice saying when to try again, and one log line; further ones are ignored quietly, with at
+most one notice a minute per chat (a notice is a message too).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ log = logging.getLogger(__name__)
 PER_MINUTE = 20
 BURST = 10
 KEPT = 10_000  # chats remembered before idle ones are forgotten
+NOTICE_EVERY = 60.0  # seconds: at most one notice (and one log line) per chat
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    notify: bool = False  # the first command ignored in a row: tell the chat once
+    notify: bool = False  # tell the chat (at most once a minute)
     retry_in: float = 0.0  # seconds until the next command is answered
 
 
@@ -48,19 +49,18 @@ class CommandThrottle:
         self.tolerance = (burst - 1) * self.period
         self.clock = clock
         self._tat: dict[str, float] = {}  # per chat: when its next command is "due"
-        self._ignoring: set[str] = set()
+        self._told: dict[str, float] = {}  # per chat: when it was last told
 
     def check(self, chat: str) -> Verdict:
         now = self.clock()
         tat = max(self._tat.get(chat, now), now)
         if tat - self.tolerance > now:
-            notify = chat not in self._ignoring
-            self._ignoring.add(chat)
+            notify = now - self._told.get(chat, now - NOTICE_EVERY) >= NOTICE_EVERY
             if notify:
+                self._told[chat] = now
                 log.warning("chat %s is over %g commands a minute: ignoring it for now", chat,
                             self.per_minute)  # fmt: skip
             return Verdict(False, notify, tat - self.tolerance - now)
-        self._ignoring.discard(chat)
         self._tat[chat] = tat + self.period
         if len(self._tat) > KEPT:
             self._forget_idle(now)
@@ -78,4 +78,6 @@ class CommandThrottle:
         for chat, tat in list(self._tat.items()):
             if tat <= now:  # back to a full burst: nothing to remember
                 del self._tat[chat]
-                self._ignoring.discard(chat)
+        for chat, told in list(self._told.items()):
+            if now - told >= NOTICE_EVERY:
+                del self._told[chat]

@@ -37,8 +37,13 @@ def test_a_burst_then_one_every_three_seconds(caplog: pytest.LogCaptureFixture) 
     assert throttle.check("42").allowed  # one slot every 3 s
     clock.now += 3.0
     assert throttle.check("42").allowed
+    assert not throttle.check("42").notify  # over again within the minute: not told again
+    clock.now += 60.0
+    for _ in range(10):
+        throttle.check("42")
     flood = throttle.check("42")
-    assert not flood.allowed and flood.notify  # a new flood is told again
+    assert not flood.allowed and flood.notify  # a flood a minute later is told again
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 2
 
 
 def test_a_quiet_chat_gets_its_whole_burst_back() -> None:
@@ -54,12 +59,16 @@ def test_a_quiet_chat_gets_its_whole_burst_back() -> None:
 def test_idle_chats_are_forgotten() -> None:
     clock = Clock()
     throttle = CommandThrottle(clock=clock)
+    for _ in range(11):
+        throttle.check("flooder")
+    assert throttle._told
     for chat in range(KEPT):
         throttle.check(str(chat))
     clock.now += 3600
     throttle.check("new")
     throttle.check("newer")
     assert len(throttle._tat) == 2
+    assert not throttle._told
 
 
 def test_notice_says_when_to_try_again() -> None:
