@@ -11,8 +11,10 @@ One :meth:`Outbox.tick` (woken every minute by :mod:`bot.schedule`):
    group's limit or a slow answer does not hold up everyone else), one chat's in order.
 
 A crash between 3 and 4 leaves pending records that the next start resumes, so nothing is
-missed and nothing already marked sent is sent again; a send in flight at the crash may have
-arrived, so a crash can cost at most ``max_in_flight`` chats a second copy. A send that timed
+missed and nothing already marked sent is sent again. Each message of a digest is recorded as it
+goes out (:class:`~bot.sender.Progress`), so a resumed digest starts after the last recorded
+one: only a message whose request was out at the crash can arrive twice, at most
+``max_in_flight`` of them per crash. A send that timed
 out after the request went out is ``unknown``: reported (logged, counted, listed by
 :meth:`Outbox.unknown`), never resent blindly. A blocked chat deactivates its subscriber. One
 chat's failure never stops the others.
@@ -29,7 +31,7 @@ from datetime import datetime, timedelta
 
 from .digest import Digest, PostIndex, Summaries, plan, rebuild
 from .schedule import Due, due_digests
-from .sender import Blocked, Failed, Outcome, Sender, Sent, Unknown
+from .sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
 from .store import Store
 from .store_records import Delivery, Run, Subscriber, ts
 
@@ -185,7 +187,7 @@ class Outbox:
     async def _deliver(
         self, delivery: Delivery, digest: Digest, now: datetime, counts: Counter[str]
     ) -> Outcome:
-        outcome = await self._send(delivery, digest)
+        outcome = await self._send(delivery, digest, now)
         attempts = delivery.attempts + 1
         store, did = self.store, delivery.id
         if isinstance(outcome, Sent):
@@ -210,11 +212,16 @@ class Outbox:
             counts["failed"] += 1
         return outcome
 
-    async def _send(self, delivery: Delivery, digest: Digest) -> Outcome:
+    async def _send(self, delivery: Delivery, digest: Digest, now: datetime) -> Outcome:
         sender = self.senders[delivery.platform]
+
+        def record(message_ids: tuple[str, ...]) -> None:  # after each message of the digest
+            self.store.mark(delivery.id, "pending", now=now, message_ids=message_ids)
+
+        progress = Progress(done=delivery.message_ids, record=record)
         try:
             return await asyncio.wait_for(
-                sender.send(delivery.chat_id, digest), timeout=self.send_timeout
+                sender.send(delivery.chat_id, digest, progress), timeout=self.send_timeout
             )
         except TimeoutError:
             return Unknown(f"no answer within {self.send_timeout:g} s")

@@ -13,11 +13,16 @@ its own messages and returns exactly one outcome:
 
 A send that raises ``TimeoutError`` counts as Unknown; any other exception counts as a failure
 that is not retried, and is logged with its traceback.
+
+A digest can take several messages. The sender reports each one as it goes out through
+:class:`Progress` (the outbox records it), and a resumed delivery starts after the messages
+already recorded: a crash between two messages of one digest repeats none of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -48,6 +53,22 @@ class Unknown:
 Outcome = Sent | Blocked | Failed | Unknown
 
 
+def _ignore(message_ids: tuple[str, ...]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done``: ids of the digest's first messages, already delivered (skip them);
+    ``record(ids)``: called with all ids so far after each message that went out."""
+
+    done: tuple[str, ...] = ()
+    record: Callable[[tuple[str, ...]], None] = field(default=_ignore)
+
+
+NO_PROGRESS = Progress()  # a fresh send whose progress nobody records
+
+
 @runtime_checkable
 class Sender(Protocol):
     """What the outbox needs from a front end: one platform, one async send per digest."""
@@ -62,6 +83,7 @@ class Sender(Protocol):
         """How many digests the outbox may send side by side on this platform (1 = in turn)."""
         ...
 
-    async def send(self, chat_id: str, digest: Digest) -> Outcome:
-        """Deliver ``digest`` to ``chat_id`` (possibly as several messages) and say how it went."""
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
+        """Deliver ``digest`` to ``chat_id`` (possibly as several messages, those after
+        ``progress.done``) and say how it went."""
         ...

@@ -15,7 +15,7 @@ import pytest
 
 from bot.digest import Digest, PostIndex
 from bot.outbox import Outbox
-from bot.sender import Failed, Outcome
+from bot.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
 from bot.store import Store
 from tests.fakes.sender import Crash, FakeSender
 from tests.test_outbox import POSTS, START, SUMMARIES, subscribe
@@ -45,7 +45,7 @@ class SlowSender(FakeSender):
     in_flight: int = 0
     most_in_flight: int = 0
 
-    async def send(self, chat_id: str, digest: Digest) -> Outcome:
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -53,7 +53,7 @@ class SlowSender(FakeSender):
                 await self.hold[chat_id].wait()
             delays = self.slow.get(chat_id)
             await asyncio.sleep(delays.pop(0) if delays else self.delay)
-            return await super().send(chat_id, digest)
+            return await super().send(chat_id, digest, progress)
         finally:
             self.in_flight -= 1
 
@@ -142,4 +142,50 @@ async def test_a_crash_leaves_the_sends_in_flight_pending_and_the_restart_sends_
     await outbox(store, second).tick(AT8 + timedelta(minutes=1))
     assert Counter(first.chats() + second.chats()) == dict.fromkeys(chats, 1)
     assert store.stats().deliveries == {"sent": 10}
+    store.close()
+
+
+@dataclass
+class PartsSender:
+    """Each digest goes out as ``parts`` messages; the process dies right after message
+    ``crash_after`` (counted over all chats) arrived and was recorded."""
+
+    parts: int = 3
+    crash_after: int | None = None
+    platform: str = "fake"
+    max_in_flight: int = 1
+    arrived: list[tuple[str, int]] = field(default_factory=list)
+
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
+        ids = list(progress.done)
+        for part in range(len(ids), self.parts):
+            await asyncio.sleep(0)
+            self.arrived.append((chat_id, part))
+            ids.append(f"{chat_id}-{part}")
+            progress.record(tuple(ids))
+            if len(self.arrived) == self.crash_after:
+                raise Crash(f"killed after message {self.crash_after}")
+        return Sent(tuple(ids))
+
+
+async def test_a_digest_resumed_after_a_crash_sends_only_the_messages_not_recorded(
+    data: Path,
+) -> None:
+    store = Store.open(data)
+    chats = subscribe(store, 2)
+    london(store, chats)
+    first = PartsSender(crash_after=5)  # c0's three messages, then two of c1's
+    with pytest.raises(Crash):
+        await Outbox(store, [first], PostIndex(POSTS), SUMMARIES).tick(AT8)
+    c1 = store.get_delivery("fake:c1@2026-11-23")
+    assert c1 is not None and (c1.state, c1.message_ids) == ("pending", ("c1-0", "c1-1"))
+    store.close()
+
+    store = Store.open(data)
+    second = PartsSender()
+    await Outbox(store, [second], PostIndex(POSTS), SUMMARIES).tick(AT8 + timedelta(minutes=1))
+    assert second.arrived == [("c1", 2)]  # only the message that had not gone out
+    assert Counter(first.arrived + second.arrived) == {(c, p): 1 for c in chats for p in range(3)}
+    c1 = store.get_delivery("fake:c1@2026-11-23")
+    assert c1 is not None and (c1.state, c1.message_ids) == ("sent", ("c1-0", "c1-1", "c1-2"))
     store.close()

@@ -177,6 +177,29 @@ async def test_timeout_after_sending_marks_unknown(
         assert len(fake_telegram.calls_to("sendMessage")) == 2  # reported, never resent
 
 
+async def test_a_digest_cut_short_by_429s_resumes_after_the_messages_that_arrived(
+    fake_telegram: FakeTelegram, app: App, clock: FakeClock
+) -> None:
+    """The second message of a two-message digest meets 429s beyond the limiter's 3 retries:
+    the first is recorded as delivered, the next run sends only the second."""
+    async with running(fake_telegram, app) as frontend:
+        await reply_to(fake_telegram, "/subscribe 07:00 Europe/London", 21, user_id=21)
+        await reply_to(fake_telegram, "/posts 5", 21, user_id=21)
+        answers = len(fake_telegram.sent(21))
+        fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=21, times=4, after=1)
+        await frontend.tick(clock.advance(hours=2))
+        [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
+        assert (delivery.state, len(delivery.message_ids)) == ("pending", 1)
+        await frontend.tick(clock.advance(minutes=1))
+        [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
+        assert (delivery.state, len(delivery.message_ids)) == ("sent", 2)
+    digest = [c.text or "" for c in fake_telegram.sent(21)[answers:]]
+    assert len(digest) == 2 and digest[0].startswith("<b>Daily digest")
+    assert not fake_telegram.duplicates()
+    delivered = fake_telegram.delivered[21][answers:]
+    assert tuple(str(m["message_id"]) for m in delivered) == delivery.message_ids
+
+
 async def test_token_never_logged(
     fake_telegram: FakeTelegram, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -19,7 +19,7 @@ from ..digest import Digest
 from ..render import render_plain
 from ..reply import Reply
 from ..schedule import make_scheduler, schedule_digests
-from ..sender import Outcome, Sent
+from ..sender import NO_PROGRESS, Outcome, Progress, Sent
 from ..views import digest_reply
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,8 @@ class ConsoleSender:
         self.out = out
         self.ansi = ansi
 
-    async def send(self, chat_id: str, digest: Digest) -> Outcome:
-        show(digest_reply(digest), self.out, ansi=self.ansi)
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
+        show(digest_reply(digest), self.out, ansi=self.ansi)  # one message, nothing to skip
         return Sent(())
 
 

@@ -2,7 +2,8 @@
 
 Errors map to outbox outcomes: Forbidden (blocked, kicked) and "chat not found" -> Blocked; a
 timeout after the request went out -> Unknown (never resent blindly); RetryAfter that outlived the
-rate limiter's retries and network errors -> Failed(retryable) when nothing was sent yet; a chat
+rate limiter's retries and network errors -> Failed(retryable) (a retry sends the messages not yet
+recorded through Progress); a bad request after some messages went out -> Unknown; a chat
 that became a supergroup (ChatMigrated) -> sent to the new id, and the move is queued for the
 store (applied between runs so no delivery record changes id mid-send).
 """
@@ -25,7 +26,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from ..digest import Digest
 from ..render import TelegramMessage, render_telegram_html
 from ..reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
-from ..sender import Blocked, Failed, Outcome, Sent, Unknown
+from ..sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
 from ..views import digest_reply
 from .pacing import DIGEST, sending_as
 
@@ -78,15 +79,15 @@ class TelegramSender:
     max_in_flight: int = 8  # digests sent side by side (see bot.outbox)
     migrations: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, chat_id: str, digest: Digest) -> Outcome:
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
         with sending_as(DIGEST):  # ahead of a busy group's queued replies
-            return await self._send_digest(chat_id, digest)
+            return await self._send_digest(chat_id, digest, progress)
 
-    async def _send_digest(self, chat_id: str, digest: Digest) -> Outcome:
+    async def _send_digest(self, chat_id: str, digest: Digest, progress: Progress) -> Outcome:
         messages = render_telegram_html(digest_reply(digest))
         target = int(chat_id)
-        ids: list[str] = []
-        for number, message in enumerate(messages):
+        ids = list(progress.done)
+        for number, message in enumerate(messages[len(ids) :], start=len(ids)):
             try:
                 sent = await self._send_following_migration(chat_id, target, message)
             except TimedOut:
@@ -97,6 +98,7 @@ class TelegramSender:
                 return self._failure(exc, number, len(messages))
             target = sent.chat_id
             ids.append(str(sent.message_id))
+            progress.record(tuple(ids))
         return Sent(tuple(ids))
 
     async def _send_following_migration(
@@ -114,9 +116,10 @@ class TelegramSender:
         text = str(exc)
         if isinstance(exc, BadRequest) and any(g in text.lower() for g in GONE):
             return Blocked(text)
-        if number > 0:
-            return Unknown(f"{number} of {total} messages sent, then: {text}")
         retryable = isinstance(exc, RetryAfter | NetworkError) and not isinstance(exc, BadRequest)
+        if number > 0 and not retryable:
+            return Unknown(f"{number} of {total} messages sent, then: {text}")
+        # retryable: the messages sent so far are recorded; a retry sends the rest
         return Failed(retryable=retryable, reason=text)
 
     def take_migrations(self) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.digest import Digest
-from bot.sender import Blocked, Failed, Outcome, Sent, Unknown
+from bot.sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
 
 
 class Crash(BaseException):
@@ -34,7 +34,7 @@ class FakeSender:
     calls: int = 0
     arrived: list[tuple[str, Digest]] = field(default_factory=list)
 
-    async def send(self, chat_id: str, digest: Digest) -> Outcome:
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
         self.calls += 1
         if self.crash_at is not None and self.calls == self.crash_at:
             raise Crash(f"killed at message {self.calls}")

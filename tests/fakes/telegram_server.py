@@ -124,11 +124,13 @@ class FakeTelegram(Methods):
     # ------------------------------------------------------------ scripting
 
     def fail(
-        self, method: str, error: ApiError, *, chat_id: int | None = None, times: int | None = 1
-    ) -> None:
+        self, method: str, error: ApiError, *, chat_id: int | None = None, times: int | None = 1,
+        after: int = 0,
+    ) -> None:  # fmt: skip
         """Answer the next ``times`` calls of ``method`` ("*" = any but getUpdates) to
-        ``chat_id`` (None = any chat) with ``error``; ``times=None`` keeps failing for good."""
-        self._scripts.append(Script(method.lower(), chat_id, times, error=error))
+        ``chat_id`` (None = any chat) with ``error``, once ``after`` such calls went through;
+        ``times=None`` keeps failing for good."""
+        self._scripts.append(Script(method.lower(), chat_id, times, error=error, after=after))
 
     def delay_response(
         self, seconds: float, *, method: str = "sendMessage", chat_id: int | None = None,
@@ -145,6 +147,9 @@ class FakeTelegram(Methods):
     def _script_for(self, method: str, chat_id: int | None, delay: bool) -> Script | None:
         for script in self._scripts:
             if (script.delay > 0) == delay and script.matches(method, chat_id):
+                if script.after > 0:
+                    script.after -= 1
+                    continue
                 script.use()
                 if script.times == 0:
                     self._scripts.remove(script)

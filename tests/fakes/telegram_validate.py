@@ -108,6 +108,7 @@ class Script:
     times: int | None
     error: ApiError | None = None
     delay: float = 0.0
+    after: int = 0  # let this many matching calls through first
     used: int = field(default=0)
 
     def matches(self, method: str, chat_id: int | None) -> bool:
