@@ -27,6 +27,7 @@ from summariser import CorpusError, parse_file
 from tests.app_fixtures import SEEDS, FakeClock, open_app, running
 from tests.bot_process import BotProcess, ServerThread, wait_until
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_updates import bot_user
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
@@ -244,10 +245,10 @@ def test_10_mb_message_gets_a_short_answer_and_memory_stays_bounded(tmp_path: Pa
 async def test_a_group_flooding_commands_does_not_stall_other_chats(
     fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
-    """Seven commands at once in one group: Telegram allows 20 a minute there, so the bot's
-    limiter sends 5 replies and holds the rest (one per 4 s). A private chat asking meanwhile
-    is answered at once, not behind the group's held replies, which still all arrive in order.
-    """
+    """Seven commands and a button press at once in one group: Telegram allows 20 a minute
+    there, so the bot's limiter sends 5 replies and holds the rest (one per 4 s). A private chat
+    asking meanwhile is answered at once, not behind the group's held replies, which still all
+    arrive in order."""
     group, words = -4001, ("prison", "hostel", "court", "officer", "offender", "sentence", "judge")
     flood = len(words)
     app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
@@ -257,18 +258,21 @@ async def test_a_group_flooding_commands_does_not_stall_other_chats(
             for word in words:
                 fake_telegram.inject_message(f"/ask {word}", chat_id=group, user_id=7)
             await fake_telegram.wait_for("sendMessage", 5, chat_id=group)
+            on = fake_telegram.new_message(group, "-", bot_user())  # a button in the group
+            fake_telegram.inject_callback_query("full:001", user_id=7, message_json=on)
             fake_telegram.inject_message("/ask probation", user_id=42)
             [answer] = await fake_telegram.wait_for("sendMessage", chat_id=42, timeout=2)
             assert "probation" in (answer.text or "").lower()
             assert len(fake_telegram.sent(group)) < flood  # the group's replies still held
-            await fake_telegram.wait_for("sendMessage", flood, chat_id=group, timeout=30)
+            await fake_telegram.wait_for("sendMessage", flood + 1, chat_id=group, timeout=30)
     finally:
         app.close()
     assert fake_telegram.errors(429) == 0
     texts = [call.text or "" for call in fake_telegram.sent(group)]
-    assert [t.split("\n")[0] for t in texts] == [
+    assert [t.split("\n")[0] for t in texts[:flood]] == [
         f"<b>What has been said about “{word}”</b>" for word in words
-    ]  # every command answered, in order
+    ]  # every command answered, in order, then the button
+    assert texts[flood].startswith("<b>News From Probation Institute 6</b>")
 
 
 async def test_a_groups_answers_beyond_the_waiting_limit_are_dropped_and_logged(

@@ -102,3 +102,21 @@ async def test_a_chat_flooding_the_bot_is_told_once_and_others_are_answered(
     assert len(texts) == 11  # nothing more came after the notice
     assert len(set(texts[:10])) == 1 and "/post" in texts[0]  # ten answers
     assert texts[10].startswith("That is more commands than I answer in one chat")
+
+
+async def test_button_presses_count_and_the_one_over_gets_a_toast(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
+    try:
+        async with running(fake_telegram, app) as frontend:
+            frontend.throttle = CommandThrottle(per_minute=20, burst=2, clock=Clock())
+            for _ in range(3):
+                fake_telegram.inject_callback_query("more:004:3", user_id=42)
+            toasts = await fake_telegram.wait_for("answerCallbackQuery", 3)
+            await fake_telegram.wait_for("sendMessage", 2, chat_id=42)
+    finally:
+        app.close()
+    assert [t.params.get("text") for t in toasts[:2]] == [None, None]
+    assert str(toasts[2].params["text"]).startswith("That is more commands than I answer")
+    assert len(fake_telegram.sent(42)) == 2  # the third press sent nothing

@@ -99,13 +99,14 @@ class TelegramFrontend:
             schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
             self.scheduler.start()
 
-    async def answer(self, chat: Chat, reply: Reply, command: str) -> None:
-        """A private chat's answer goes out now; a group's in the background, in order (its
-        20/min limit must not hold up the updates of other chats)."""
-        if chat.is_group:
-            self.replies.add(int(chat.id), reply, command)
+    async def answer(self, chat_id: int, reply: Reply, command: str) -> None:
+        """A private chat's answer goes out now; a group's or channel's (negative ids, as the
+        rate limiter counts them) in the background, in order: its 20/min limit must not hold
+        up the updates of other chats."""
+        if chat_id < 0:
+            self.replies.add(chat_id, reply, command)
         else:
-            await send_reply(self.application.bot, int(chat.id), reply)
+            await send_reply(self.application.bot, chat_id, reply)
 
     async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await self.replies.stop()
@@ -225,13 +226,14 @@ async def on_message(update: Update, context: Context) -> None:
     verdict = frontend.throttle.check(chat.id)
     if not verdict.allowed:  # one chat flooding the bot: ignored, told once
         if verdict.notify:
-            await frontend.answer(chat, Reply.text(frontend.throttle.notice(verdict)), cmd.name)
+            notice = Reply.text(frontend.throttle.notice(verdict))
+            await frontend.answer(message.chat_id, notice, cmd.name)
         return
     spec = REGISTRY.get(cmd.name)
     if chat.is_group and spec is not None and spec.changes_group:
         admin = await is_chat_admin(message, context)
         cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
-    await frontend.answer(chat, await dispatch(app, cmd), cmd.name)
+    await frontend.answer(message.chat_id, await dispatch(app, cmd), cmd.name)
 
 
 async def on_migrate(update: Update, context: Context) -> None:

@@ -21,10 +21,11 @@ from ..posts import resolve_post, short_id
 from ..render import render_telegram_html
 from ..reply import CallbackData, Reply
 from ..views import post_buttons, summary_reply
-from .telegram_send import keyboard, send_reply
+from .telegram_send import keyboard
 
 if TYPE_CHECKING:
     from ..app import App
+    from .telegram import TelegramFrontend
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +94,21 @@ async def answer_callback(app: App, update: Update, context: ContextTypes.DEFAUL
     query = update.callback_query
     if query is None:
         return
+    message = query.message
+    frontend: TelegramFrontend = context.bot_data["frontend"]
+    if message is not None:
+        verdict = frontend.throttle.check(str(message.chat.id))
+        if not verdict.allowed:  # the toast goes to the presser only and is not paced
+            await query.answer(frontend.throttle.notice(verdict))
+            return
     try:
         reply = callback_reply(app, query.data or "")
     except UsageError as exc:
         await query.answer(str(exc), show_alert=False)
         return
     await query.answer()
-    message = query.message
     if message is not None:
-        await send_reply(context.bot, message.chat.id, reply)
+        await frontend.answer(message.chat.id, reply, "button")
     elif query.inline_message_id:
         first = render_telegram_html(reply)[0]
         await context.bot.edit_message_text(
