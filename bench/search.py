@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -124,22 +124,41 @@ def _latencies(run: Callable[[str], Any], queries: Sequence[str], label: str) ->
     return times
 
 
+T = TypeVar("T")
+
+
 def _p99(times: list[float]) -> float:
     return sorted(times)[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+
+
+def _timed_builds(
+    build: Callable[[int], T], repeat: int, close: Callable[[T], object] | None = None
+) -> tuple[T, list[float], float]:
+    """Build ``repeat`` times: the last result (earlier ones closed), the seconds each build
+    took, and the memory the first one added (MB of peak RSS)."""
+    gc.collect()
+    base = _peak_mb()
+    seconds: list[float] = []
+    memory = 0.0
+    result: T | None = None
+    for attempt in range(repeat):
+        if result is not None and close is not None:
+            close(result)
+        t0 = time.perf_counter()
+        result = build(attempt)
+        seconds.append(time.perf_counter() - t0)
+        memory = memory or _peak_mb() - base
+    assert result is not None
+    return result, seconds, memory
 
 
 def bench_digestbot(docs: int, n_queries: int, seed: int, repeat: int) -> Row:
     posts = synthetic_posts(docs, seed)
     queries = make_queries(posts, n_queries, seed)
-    gc.collect()
-    base = _peak_mb()
     with tempfile.TemporaryDirectory() as tmp:
-        builds, memory = [], 0.0
-        for run in range(repeat):
-            t0 = time.perf_counter()
-            index = KeywordIndex.build(posts, Path(tmp) / f"index{run}")
-            builds.append(time.perf_counter() - t0)
-            memory = memory or _peak_mb() - base
+        index, builds, memory = _timed_builds(
+            lambda run: KeywordIndex.build(posts, Path(tmp) / f"index{run}"), repeat
+        )
         disk = index._engine.size_on_disk() / 1e6
         ranked = _latencies(lambda q: index.ranked(q, limit=10), queries, f"digestbot {docs}")
         full = _latencies(lambda q: index.search(q, limit=10), queries, "  with passages")
@@ -156,14 +175,10 @@ def bench_rank_bm25(docs: int, n_queries: int, seed: int, repeat: int) -> Row:
     posts = synthetic_posts(docs, seed)
     queries = make_queries(posts, n_queries, seed)
     texts = [[post.title, *post.body, *(c.text for c in post.walk_comments())] for post in posts]
-    gc.collect()
-    base = _peak_mb()
-    builds, memory = [], 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        bm25 = BM25Okapi([[t for part in parts for t in terms(part)] for parts in texts])
-        builds.append(time.perf_counter() - t0)
-        memory = memory or _peak_mb() - base
+    bm25, builds, memory = _timed_builds(
+        lambda _: BM25Okapi([[t for part in parts for t in terms(part)] for parts in texts]),
+        repeat,
+    )
 
     def run(query: str) -> list[int]:
         scores = bm25.get_scores([t for t in terms(query) if t])
@@ -181,19 +196,14 @@ def bench_fts5(docs: int, n_queries: int, seed: int, repeat: int) -> Row:
     """SQLite FTS5 (stdlib): porter stemmer, diacritics folded, all words required, bm25 order."""
     posts = synthetic_posts(docs, seed)
     queries = make_queries(posts, n_queries, seed)
-    gc.collect()
-    base = _peak_mb()
     with tempfile.TemporaryDirectory() as tmp:
-        builds, memory = [], 0.0
-        for attempt in range(repeat):
-            path = Path(tmp) / f"fts{attempt}.db"
-            t0 = time.perf_counter()
-            db = _fts5_build(path, posts)
-            builds.append(time.perf_counter() - t0)
-            memory = memory or _peak_mb() - base
-            if attempt < repeat - 1:
-                db.close()
-        disk = path.stat().st_size / 1e6
+        paths = [Path(tmp) / f"fts{attempt}.db" for attempt in range(repeat)]
+        db, builds, memory = _timed_builds(
+            lambda attempt: _fts5_build(paths[attempt], posts),
+            repeat,
+            close=sqlite3.Connection.close,
+        )
+        disk = paths[-1].stat().st_size / 1e6
         sql = "SELECT post_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 2.0, 1.0) LIMIT 10"
 
         def run(query: str) -> list[str]:

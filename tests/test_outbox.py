@@ -13,7 +13,7 @@ import pytest
 from bot.config import DigestDefaults
 from bot.digest import PostIndex, Summaries
 from bot.outbox import Outbox
-from bot.sender import Blocked, Failed, Sent
+from bot.sender import Blocked, Failed, Sender, Sent
 from bot.store import Store
 from bot.store_records import Subscriber
 from summariser import Comment, Post
@@ -60,7 +60,7 @@ def subscribe(store: Store, chats: int, **settings: object) -> list[str]:
     return ids
 
 
-def outbox(store: Store, sender: FakeSender, posts: list[Post] = POSTS) -> Outbox:
+def outbox(store: Store, sender: Sender, posts: list[Post] = POSTS) -> Outbox:
     return Outbox(store, [sender], PostIndex(posts), SUMMARIES)
 
 

@@ -41,14 +41,10 @@ class GroupReplies:
         self._tasks: set[asyncio.Task[None]] = set()
         self.dropped = 0
 
-    def waiting(self, chat_id: int) -> int:
-        """Answers queued for ``chat_id`` and not yet being sent."""
-        return len(self._queues.get(chat_id, ()))
-
-    def add(self, chat_id: int, reply: Reply, command: str = "") -> bool:
-        """Queue ``reply`` for ``chat_id``; False (and a log line) when too many already wait."""
+    def add(self, chat_id: int, reply: Reply, command: str = "") -> None:
+        """Queue ``reply`` for ``chat_id``; dropped (a log line) when too many already wait."""
         if not reply.blocks:
-            return True
+            return
         queue = self._queues.get(chat_id)
         if queue is None:
             queue = self._queues[chat_id] = deque()
@@ -63,9 +59,8 @@ class GroupReplies:
                 len(queue),
                 command or "?",
             )
-            return False
+            return
         queue.append(reply)
-        return True
 
     async def _drain(self, chat_id: int, queue: deque[Reply]) -> None:
         try:

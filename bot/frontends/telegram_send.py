@@ -23,6 +23,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from ..config import TelegramConfig
 from ..digest import Digest
 from ..render import TelegramMessage, render_telegram_html
 from ..reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
@@ -76,7 +77,7 @@ class TelegramSender:
 
     bot: Bot = field(repr=False)  # PTB's repr of a Bot shows its token
     platform: str = PLATFORM
-    max_in_flight: int = 8  # digests sent side by side (see bot.outbox)
+    max_in_flight: int = TelegramConfig.max_in_flight  # digests side by side (bot.outbox)
     migrations: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
