@@ -14,6 +14,7 @@ goes back to the disk, so memory never claims something the disk does not have.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -39,6 +40,17 @@ class StoreCorrupt(StoreError):
         self.path = path
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class DiskFull(StoreError):
+    """A write failed because the device holding the data folder has no space left."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: no space left on the device holding the data folder; free some space "
+            "(nothing written so far was lost)"
+        )
 
 
 class AtomicJSONStorage(Storage):
@@ -100,7 +112,21 @@ def load_json_file(path: Path) -> Data | None:
 
 
 def write_atomic(path: Path, text: str, *, keep_backup: bool = False) -> None:
-    """Replace ``path`` with ``text``: a crash at any point leaves the old or the new file."""
+    """Replace ``path`` with ``text``: a crash at any point leaves the old or the new file.
+
+    A full device raises :class:`DiskFull` (the old file is untouched, the temp file removed).
+    """
+    try:
+        _write_atomic(path, text, keep_backup=keep_backup)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            with contextlib.suppress(OSError):
+                path.with_name(path.name + ".tmp").unlink()
+            raise DiskFull(path) from None
+        raise
+
+
+def _write_atomic(path: Path, text: str, *, keep_backup: bool) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
