@@ -177,7 +177,7 @@ def running_cluster() -> Iterator[Cluster]:
 
 
 def cluster_or_skip() -> Iterator[Cluster]:
-    """For a session fixture: the cluster, or a skip (a failure under DIGESTBOT_REQUIRE_POSTGRES)."""
+    """For a fixture: the cluster, or a skip (a failure with DIGESTBOT_REQUIRE_POSTGRES=1)."""
     import pytest
 
     try:
