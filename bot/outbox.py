@@ -406,6 +406,8 @@ class Outbox:
                 self._disk_full(DiskFull(self.reserve.path))
             return False
         if self._full is not None:
+            if not self.reserve.spare():
+                return False  # the reserve is back, but nothing beside it: wait
             log.warning("disk space is back (%s written); digests resume", self.reserve.path)
             self._full = None
         return True

@@ -4,7 +4,8 @@
 cannot shrink it). When the outbox's record of a confirmed send meets a full device, the outbox
 deletes this file and writes the record in the space it gave back, so a restart knows the digest
 went out and does not send it again. While the reserve is missing no new send starts; every
-tick tries to write it again, and digests resume once it is back (the device has room again).
+tick tries to write it again, and digests resume once it is back with as much space again
+beside it (so a device that has just its reserve's worth free does not fill up at once).
 Deleting the file by hand is harmless: it is written again at the next tick.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 from pathlib import Path
 
 RESERVE_NAME = "space-reserve"
@@ -50,6 +52,10 @@ class Reserve:
                 return False
             raise
         return True
+
+    def spare(self) -> bool:
+        """Room for another reserve beside this one: the device is not about to fill again."""
+        return shutil.disk_usage(self.path.parent).free >= self.size
 
     def release(self) -> bool:
         """Give the space back; False when there was no reserve to free."""
