@@ -23,7 +23,8 @@ class Claims:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._owned: set[str] = set()
-        self._kept: set[str] = set()
+        self._active: set[str] = set()  # inside a ``holding`` block
+        self._kept: set[str] = set()  # stay owned after their block ends
 
     def claim(self, delivery_id: str) -> Delivery | None:
         """The delivery as recorded now, owned by the caller; None when someone else owns it
@@ -41,12 +42,15 @@ class Claims:
         self._kept.discard(delivery_id)
 
     def keep(self, delivery_id: str) -> None:
-        """Stay the owner after :meth:`holding` ends (its outcome is not recorded yet)."""
+        """Stay the owner after the ``holding`` block ends (its outcome is not on disk yet)."""
         if delivery_id in self._owned:
             self._kept.add(delivery_id)
 
-    def unkeep(self, delivery_id: str) -> None:
+    def settle(self, delivery_id: str) -> None:
+        """Its records are on disk: released now, or when its ``holding`` block ends."""
         self._kept.discard(delivery_id)
+        if delivery_id not in self._active:
+            self._owned.discard(delivery_id)
 
     def owned(self, delivery_id: str) -> bool:
         return delivery_id in self._owned
@@ -55,8 +59,13 @@ class Claims:
     def holding(self, delivery_id: str) -> Iterator[Delivery | None]:
         """``with claims.holding(id) as delivery:`` owns it inside (None: leave it alone)."""
         delivery = self.claim(delivery_id)
+        if delivery is None:
+            yield None
+            return
+        self._active.add(delivery_id)
         try:
             yield delivery
         finally:
-            if delivery is not None and delivery_id not in self._kept:
+            self._active.discard(delivery_id)
+            if delivery_id not in self._kept:
                 self._owned.discard(delivery_id)

@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 
 from .claims import Claims
 from .digest import Digest, PostIndex, Summaries, plan, rebuild
+from .recorder import Recorder
 from .reserve import RESERVE_NAME, Reserve
 from .schedule import Due, due_digests
 from .sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
@@ -109,10 +110,9 @@ class Outbox:
         self.compact_every = compact_every
         self._compacted: datetime | None = None
         self.claims = Claims(store)
-        self.reserve = reserve or Reserve(store.data_dir / RESERVE_NAME)
+        self.recorder = Recorder(reserve or Reserve(store.data_dir / RESERVE_NAME), self.claims)
+        self._write = self.recorder.write
         self._ticking = asyncio.Lock()
-        self._held: dict[str, Callable[[], object]] = {}  # records the full disk refused
-        self._full: DiskFull | None = None  # the write that found the disk full (None: room)
 
     def set_posts(self, posts: PostIndex) -> None:
         """Use a reloaded corpus from the next run on."""
@@ -121,19 +121,19 @@ class Outbox:
     @property
     def paused(self) -> bool:
         """True while the disk is full: no new send starts."""
-        return self._full is not None
+        return self.recorder.paused
 
     async def tick(self, now: datetime) -> Run:
         """One run at ``now``: resume pending deliveries, then plan, record and send due ones.
 
         Ticks run one after the other (a second one waits for the first to finish)."""
         async with self._ticking:
-            if not self._room():
+            if not self.recorder.room():
                 return Run(id=ts(now), started=now)
             try:
                 return await self._run(now)
             except DiskFull as full:
-                self._disk_full(full)
+                self.recorder.disk_full(full)
                 return Run(id=ts(now), started=now)
 
     async def _run(self, now: datetime) -> Run:
@@ -177,7 +177,7 @@ class Outbox:
         Returns None when nothing is new, DiskFullPaused on a full disk. Its posts count as
         given to the chat, but it does not replace the next scheduled digest.
         """
-        if not self._room():
+        if not self.recorder.room():
             return DiskFullPaused(delivered=False)
         digest = self.preview(sub, now)
         if digest is None:
@@ -186,7 +186,7 @@ class Outbox:
         try:
             self.store.add_deliveries([delivery])
         except DiskFull as full:
-            self._disk_full(full)
+            self.recorder.disk_full(full)
             return DiskFullPaused(delivered=False)
         outcome = await self._deliver(delivery, digest, now, Counter())
         if self.paused:
@@ -342,75 +342,6 @@ class Outbox:
         except Exception as exc:
             log.exception("sending %s failed", delivery.id)
             return Failed(retryable=False, reason=f"{type(exc).__name__}: {exc}")
-
-    # ------------------------------------------------------------------ a full disk
-
-    def _write(self, key: str, write: Callable[[], object]) -> None:
-        """Record what a chat service did (``key``: the delivery id, or one of its side
-        effects). A full disk: written in the reserve's space, else held in memory with the
-        delivery still claimed (nothing resends it) and written at a later tick."""
-        try:
-            write()
-        except DiskFull as full:
-            freed = self.reserve.release()
-            self._disk_full(full)
-            if freed and self._retry(write):
-                log.error("%s: recorded %s in the space held in reserve", full.path, key)
-                self._forget(key)
-                return
-            self._held[key] = write
-            self.claims.keep(key)
-            log.error(
-                "%s: the disk is full and its reserve is used up; %s is kept in memory until "
-                "it can be written (if the bot stops before, it may be sent again)",
-                full.path,
-                key,
-            )
-            return
-        self._forget(key)
-
-    @staticmethod
-    def _retry(write: Callable[[], object]) -> bool:
-        try:
-            write()
-        except DiskFull:
-            return False
-        return True
-
-    def _forget(self, key: str) -> None:
-        """A later record of ``key`` was written: an older one held in memory is obsolete."""
-        if self._held.pop(key, None) is not None:
-            self.claims.unkeep(key)
-
-    def _disk_full(self, full: DiskFull) -> None:
-        """Stop starting sends; the reserve goes (its space is for the records of sends)."""
-        self.reserve.release()
-        if self._full is None:
-            log.error(
-                "%s: no space left on the device holding the data folder; new digests wait "
-                "until space is freed",
-                full.path,
-            )
-        self._full = full
-
-    def _room(self) -> bool:
-        """Write the records held in memory and the reserve: False while the disk is full."""
-        for key, write in list(self._held.items()):
-            if not self._retry(write):
-                return False
-            del self._held[key]
-            self.claims.release(key)
-            log.warning("%s is recorded now", key)
-        if not self.reserve.ensure():
-            if self._full is None:
-                self._disk_full(DiskFull(self.reserve.path))
-            return False
-        if self._full is not None:
-            if not self.reserve.spare():
-                return False  # the reserve is back, but nothing beside it: wait
-            log.warning("disk space is back (%s written); digests resume", self.reserve.path)
-            self._full = None
-        return True
 
 
 def _finished(run: Run, now: datetime, counts: Counter[str]) -> Run:

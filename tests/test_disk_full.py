@@ -13,23 +13,23 @@ import logging
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
-from bot.digest import Digest
-from bot.outbox import DiskFullPaused
+from bot.digest import Digest, PostIndex
+from bot.outbox import DiskFullPaused, Outbox
 from bot.reserve import RESERVE_NAME, Reserve
-from bot.sender import NO_PROGRESS, Outcome, Progress, Sent
+from bot.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
 from bot.store import Store
 from tests.app_fixtures import FakeClock, make_config, running
 from tests.fakes.sender import FakeSender
 from tests.fakes.telegram_server import FakeTelegram
 from tests.full_disk import Disk, small_disk
-from tests.test_outbox import outbox, subscribe
+from tests.test_outbox import POSTS, SUMMARIES, outbox, subscribe
 from tests.test_outbox_in_flight import london
 
 AT8 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -52,19 +52,27 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
 @dataclass
 class FillingSender(FakeSender):
     """Sends each digest as ``parts`` messages; the disk fills up right after message
-    ``fill_after`` (counted over all chats) reached the chat, before anything records it."""
+    ``fill_after`` (counted over all chats) reached the chat, before anything records it.
+    Before a digest's last message it waits for ``gate`` (if set); ``last`` replaces the last
+    message by that outcome once (e.g. a retryable failure)."""
 
     disk: Disk | None = None
     fill_after: int = 1
     parts: int = 1
-    messages: list[tuple[str, int]] | None = None
+    gate: asyncio.Event | None = None
+    last: Outcome | None = None
+    messages: list[tuple[str, int]] = field(default_factory=list)
 
     async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
-        if self.messages is None:
-            self.messages = []
         ids = list(progress.done)
         for part in range(len(ids), self.parts):
             await asyncio.sleep(0)
+            if part == self.parts - 1:
+                if self.gate is not None:
+                    await self.gate.wait()
+                if self.last is not None:
+                    outcome, self.last = self.last, None
+                    return outcome
             self.messages.append((chat_id, part))
             if self.disk is not None and len(self.messages) == self.fill_after:
                 self.disk.fill()
@@ -135,18 +143,23 @@ async def test_a_tick_on_a_full_disk_sends_nothing_and_resumes_when_space_is_bac
         assert any("digests resume" in r.getMessage() for r in caplog.records)
 
 
+def no_reserve(store: Store, sender: FakeSender) -> Outbox:
+    """An outbox whose reserve holds nothing: a full disk leaves records in memory."""
+    reserve = Reserve(store.data_dir / RESERVE_NAME, size=0)
+    return Outbox(store, [sender], PostIndex(POSTS), SUMMARIES, reserve=reserve)
+
+
 async def test_when_even_the_reserve_is_not_enough_the_record_waits_in_memory(
     disk: Disk, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No reserve at all (size 0): the confirmed send cannot be written; it stays claimed, so
-    the next ticks do not send it again, and it is written once space is back."""
+    """The confirmed send cannot be written: it stays claimed, so the next ticks do not send
+    it again, and it is written once space is back."""
     data = disk.root / "data"
     with Store.open(data) as store:
         chats = subscribe(store, 2)
         london(store, chats)
         sender = FillingSender(disk=disk)
-        box = outbox(store, sender)
-        box.reserve = Reserve(data / RESERVE_NAME, size=0)
+        box = no_reserve(store, sender)
         await box.tick(AT8)
         assert sender.chats() == ["c0"]
         assert [d.state for d in store.deliveries()] == ["pending", "pending"]  # not written
@@ -159,6 +172,54 @@ async def test_when_even_the_reserve_is_not_enough_the_record_waits_in_memory(
         assert Counter(sender.chats()) == dict.fromkeys(chats, 1)
     with Store.open(data) as store:
         assert store.stats().deliveries == {"sent": 2}
+
+
+async def test_records_kept_in_memory_reach_the_disk_in_order(disk: Disk) -> None:
+    """Message 1 of 2 went out (its record kept in memory), then message 2 met a retryable
+    failure (that record too): once space is back both are written, in order, and the retry
+    sends message 2 only."""
+    with Store.open(disk.root / "data") as store:
+        london(store, subscribe(store, 1))
+        sender = FillingSender(disk=disk, parts=2, last=Failed(retryable=True, reason="429"))
+        box = no_reserve(store, sender)
+        await box.tick(AT8)
+        assert sender.messages == [("c0", 0)]
+        disk.free()
+        await box.tick(AT8 + timedelta(minutes=1))
+        assert sender.messages == [("c0", 0), ("c0", 1)]
+        [delivery] = store.deliveries()
+        assert (delivery.state, delivery.message_ids, delivery.attempts) == (
+            "sent",
+            ("c0-0", "c0-1"),
+            2,
+        )
+
+
+async def test_space_back_while_a_digest_is_still_going_out_leaves_it_to_its_sender(
+    disk: Disk,
+) -> None:
+    """/digest's first message is recorded only in memory; space comes back and a tick writes
+    that record while the second message is still on its way: the tick must not resume it."""
+    with Store.open(disk.root / "data") as store:
+        subscribe(store, 1)
+        store.update_subscriber("fake", "c0", now=AT8, timezone="Europe/London", time="20:00")
+        gate = asyncio.Event()
+        sender = FillingSender(disk=disk, parts=2, gate=gate)
+        box = no_reserve(store, sender)
+        sub = store.get_subscriber("fake", "c0")
+        assert sub is not None
+        manual = asyncio.create_task(box.send_now(sub, AT8))
+        while not sender.messages:
+            await asyncio.sleep(0.001)
+        disk.free()
+        run = await box.tick(AT8 + timedelta(minutes=1))  # writes the record kept in memory
+        [delivery] = store.deliveries()
+        assert (delivery.state, delivery.message_ids) == ("pending", ("c0-0",))
+        assert run.resumed == 0
+        gate.set()
+        assert isinstance(await manual, Sent)
+        assert sender.messages == [("c0", 0), ("c0", 1)]
+        assert store.deliveries()[0].state == "sent"
 
 
 CHAT = 42
