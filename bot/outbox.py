@@ -28,9 +28,9 @@ chat's failure never stops the others.
 A full disk (:class:`~bot.storage.DiskFull`): what a chat service confirmed is still recorded,
 in the space of :class:`~bot.reserve.Reserve` (freed for it), so neither the next tick nor a
 restart sends it again; if even that space is not enough the record is kept in memory (the
-delivery stays claimed) and written at a later tick. From the first full write on, no new send
-starts until the reserve can be written again (the device has room); every tick tries.
-:meth:`send_now` then answers :class:`DiskFullPaused`.
+delivery stays claimed) and written at a later tick (:mod:`bot.recorder`). From the first full
+write on, no new send starts until the reserve can be written again with as much room beside
+it; every tick tries. :meth:`send_now` then answers :class:`DiskFullPaused`.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Planned:
 class DiskFullPaused:
     """:meth:`Outbox.send_now` on a full disk: digests wait until space is freed.
 
-    ``delivered``: this digest reached the chat (and its record was written in the reserve's
-    space, or is held until it can be); False: nothing was sent.
+    ``delivered``: the chat service confirmed this digest (its record was written in the
+    reserve's space, or is held until it can be); False: nothing was sent.
     """
 
     delivered: bool
@@ -189,8 +189,8 @@ class Outbox:
             self.recorder.disk_full(full)
             return DiskFullPaused(delivered=False)
         outcome = await self._deliver(delivery, digest, now, Counter())
-        if self.paused:
-            return DiskFullPaused(delivered=isinstance(outcome, Sent))
+        if outcome is None or (self.paused and isinstance(outcome, Sent)):
+            return DiskFullPaused(delivered=outcome is not None)
         return outcome
 
     def _manual_id(self, sub: Subscriber, now: datetime) -> str:

@@ -69,8 +69,14 @@ class Recorder:
     def room(self) -> bool:
         """Write the held records, then the reserve: False while the disk is full."""
         for key in list(self._held):
-            if not self._flushed(key):
-                return False
+            try:
+                if not self._flushed(key):
+                    return False
+            except Exception:  # e.g. the record was moved meanwhile: it can never be written
+                log.exception("%s: a record kept in memory cannot be written; dropped", key)
+                del self._held[key]
+                self.claims.settle(key)
+                continue
             log.warning("%s is recorded now", key)
         fresh = not self.reserve.present()
         if not self.reserve.ensure():
