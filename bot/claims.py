@@ -3,9 +3,11 @@
 The outbox claims a delivery before sending it and releases it once its outcome is marked, so
 two ticks, or ``/digest`` and the minute tick, never send the same delivery side by side: a
 claim is refused while someone else holds it, and once the delivery is no longer ``pending``
-(the owner marked it ``sent``, ``unknown``, ...). The claims live in this process (one bot per
-data folder); a store shared by several instances will hold them as rows with a lease instead,
-with the same three steps: claim, send, mark and release.
+(the owner marked it ``sent``, ``unknown``, ...). A delivery whose outcome could not be written
+yet (a full disk, :mod:`bot.recorder`) is *kept*: it stays owned after its sender is done, until
+its records are on disk (*settled*), so nobody resends it meanwhile. The claims live in this
+process (one bot per data folder); a store shared by several instances will hold them as rows
+with a lease instead, with the same three steps: claim, send, mark and release.
 """
 
 from __future__ import annotations
@@ -68,4 +70,4 @@ class Claims:
         finally:
             self._active.discard(delivery_id)
             if delivery_id not in self._kept:
-                self._owned.discard(delivery_id)
+                self.release(delivery_id)
