@@ -9,6 +9,7 @@ from summariser import QueryError
 from .commands import Command, command, help_reply, usage
 from .digest import pick
 from .errors import UsageError
+from .outbox import DiskFullPaused
 from .posts import resolve_post, short_id
 from .reply import Reply
 from .schedule import next_slot
@@ -93,6 +94,8 @@ async def digest(app: App, cmd: Command) -> Reply:
     outcome = await app.outbox.send_now(sub, app.now())
     if outcome is None:
         return Reply.text(NOTHING_NEW)
+    if isinstance(outcome, DiskFullPaused):
+        return Reply.text(outcome.message)
     if isinstance(outcome, Sent | Blocked):
         return Reply(())
     if isinstance(outcome, Unknown):
