@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import App
 from bot.config import DigestDefaults
-from bot.store import Store
-from bot.store_records import Subscriber
+from bot.domain.records import Subscriber
+from bot.store.tinydb.store import Store
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.sender import Crash, FakeSender
 from tests.fakes.telegram_server import FakeTelegram

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.digest import Digest, PostIndex
-from bot.outbox import DiskFullPaused, Outbox
-from bot.reserve import RESERVE_NAME, Reserve
-from bot.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
-from bot.store import Store
+from bot.delivery.outbox import DiskFullPaused, Outbox
+from bot.delivery.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
+from bot.domain.digest import Digest, PostIndex
+from bot.store.reserve import RESERVE_NAME, Reserve
+from bot.store.tinydb.store import Store
 from tests.app_fixtures import FakeClock, make_config, running
 from tests.fakes.sender import FakeSender
 from tests.fakes.telegram_server import FakeTelegram

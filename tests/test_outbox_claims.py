@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sender import Sent
-from bot.store import Store
+from bot.delivery.sender import Sent
+from bot.store.tinydb.store import Store
 from tests.fakes.sender import Crash, FakeSender
 from tests.test_outbox import START, outbox, subscribe
 from tests.test_outbox_in_flight import SlowSender, london
