@@ -191,8 +191,9 @@ class SocketMode:
         payload = self.envelopes[envelope_id].payload
         return [e for e in self.envelopes.values() if e.payload is payload]
 
-    async def disconnect(self, reason: str = "refresh_requested", *, close: bool = True) -> None:
-        """Slack's ``disconnect`` message on every connection (then closing them)."""
+    async def disconnect(self, reason: str = "refresh_requested", *, close: bool = False) -> None:
+        """Slack's ``disconnect`` message on every connection; the app is expected to open a
+        new one and drop the old (``close=True`` also closes them at once, as a crash would)."""
         message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake"}}
         for ws in list(self.connections):
             await ws.send_json(message)
