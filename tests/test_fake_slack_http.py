@@ -124,7 +124,7 @@ async def test_redelivered_events_carry_retry_headers_and_the_same_event_id(
 
     @bolt.event("app_mention")
     async def mentioned(event: JSON, body: JSON, request: AsyncBoltRequest) -> None:
-        seen.append((body["event_id"], request.headers.get("x-slack-retry-num", [])))
+        seen.append((body["event_id"], list(request.headers.get("x-slack-retry-num", []))))
 
     event = slack.app_mention("ask prison")
     assert (await slack.http.event(url, event)).status == 200
@@ -141,7 +141,7 @@ async def test_socket_mode_redelivery_reaches_bolt_as_the_same_retry_headers(
 
     @bolt.event("message")
     async def direct(request: AsyncBoltRequest) -> None:
-        seen.append(request.headers.get("x-slack-retry-num", []))
+        seen.append(list(request.headers.get("x-slack-retry-num", [])))
 
     handler = AsyncSocketModeHandler(bolt, slack.app_token)
     await handler.connect_async()

@@ -117,13 +117,13 @@ async def test_the_server_redelivers_by_itself_when_asked(
 ) -> None:
     _, recorder = connected
     recorder.skip_first = 2
-    slack.socket.redeliver_after = 0.1
+    slack.socket.redeliver_after = 0.4
     first = await slack.socket.push("events_api", slack.direct_message("hello"))
     await slack.wait_until(lambda: len(recorder.requests) == 3)
     assert [r.retry_attempt for r in recorder.requests] == [0, 1, 2]
     envelopes = slack.socket.retries_of(first)
     await slack.socket.wait_ack(envelopes[-1].id)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.6)
     assert len(recorder.requests) == 3  # acked: no fourth delivery
 
 
@@ -216,6 +216,14 @@ SHARE_MODAL = {
 }
 
 
+SHARE_BUTTON = {
+    "type": "actions",
+    "elements": [
+        {"type": "button", "text": {"type": "plain_text", "text": "Share"}, "action_id": "share"}
+    ],
+}
+
+
 async def test_bolt_button_opens_a_modal_and_the_submission_is_acked(
     slack: FakeSlack, bolt: AsyncApp
 ) -> None:
@@ -232,13 +240,8 @@ async def test_bolt_button_opens_a_modal_and_the_submission_is_acked(
         await ack()
         shared.append(view["state"]["values"]["where"]["channel"]["selected_conversation"])
 
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": "Share"},
-        "action_id": "share",
-    }
     sent = await web_client(slack).chat_postMessage(
-        channel=DEFAULT_CHANNEL, text="summary", blocks=[{"type": "actions", "elements": [button]}]
+        channel=DEFAULT_CHANNEL, text="summary", blocks=[SHARE_BUTTON]
     )
     handler = await run_socket_mode(slack, bolt)
     try:

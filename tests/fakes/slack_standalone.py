@@ -46,6 +46,11 @@ def _message_json(message: Any) -> dict[str, Any]:
 
 
 def control_routes(server: FakeSlack) -> list[web.RouteDef]:
+    """The ``/_fake/...`` routes of the module docstring, for ``server.start(routes=...)``."""
+    return [*_reading_routes(server), *_scripting_routes(server)]
+
+
+def _reading_routes(server: FakeSlack) -> list[web.RouteDef]:
     async def calls(request: web.Request) -> web.Response:
         method = request.query.get("method")
         chosen = server.calls_to(method) if method else server.calls
@@ -65,6 +70,19 @@ def control_routes(server: FakeSlack) -> list[web.RouteDef]:
     async def responses(request: web.Request) -> web.Response:
         return web.json_response([asdict(post) for post in server.responses])
 
+    async def ack(request: web.Request) -> web.Response:
+        return web.json_response(await server.socket.wait_ack(request.match_info["envelope_id"]))
+
+    return [
+        web.get("/_fake/calls", calls),
+        web.get("/_fake/messages", messages),
+        web.get("/_fake/stats", stats),
+        web.get("/_fake/responses", responses),
+        web.get("/_fake/acks/{envelope_id}", ack),
+    ]
+
+
+def _scripting_routes(server: FakeSlack) -> list[web.RouteDef]:
     async def fail(request: web.Request) -> web.Response:
         body = await request.json()
         code = str(body["error"])
@@ -90,23 +108,14 @@ def control_routes(server: FakeSlack) -> list[web.RouteDef]:
     async def slash_command(request: web.Request) -> web.Response:
         body = await request.json()
         payload = server.slash_command(str(body.pop("text", "")), **body)
-        return web.json_response(
-            {"envelope_id": await server.socket.push("slash_commands", payload)}
-        )
-
-    async def ack(request: web.Request) -> web.Response:
-        return web.json_response(await server.socket.wait_ack(request.match_info["envelope_id"]))
+        envelope_id = await server.socket.push("slash_commands", payload)
+        return web.json_response({"envelope_id": envelope_id})
 
     return [
-        web.get("/_fake/calls", calls),
-        web.get("/_fake/messages", messages),
-        web.get("/_fake/stats", stats),
-        web.get("/_fake/responses", responses),
         web.post("/_fake/fail", fail),
         web.post("/_fake/users", users),
         web.post("/_fake/channels", channels),
         web.post("/_fake/slash_command", slash_command),
-        web.get("/_fake/acks/{envelope_id}", ack),
     ]
 
 
@@ -139,7 +148,8 @@ class FakeSlackThread:
         async def wrapped() -> T:
             return function()
 
-        return self.run(wrapped())  # type: ignore[no-any-return]
+        result: T = self.run(wrapped())
+        return result
 
     def __exit__(self, *exc: object) -> None:
         if self._server is not None:
