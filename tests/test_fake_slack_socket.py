@@ -276,3 +276,29 @@ async def test_bolt_app_mention_answers_in_the_thread(slack: FakeSlack, bolt: As
     finally:
         await handler.close_async()
     assert (answer.text, answer.thread_ts) == ("threaded answer", event["event"]["ts"])
+
+
+async def test_no_token_or_signing_secret_in_any_log_line(
+    slack: FakeSlack, bolt: AsyncApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """slack_sdk and bolt log every request at DEBUG (the suite's level); through a whole
+    Socket Mode session none of the app's secrets appears in a log line."""
+
+    @bolt.command("/digestbot")
+    async def digestbot(ack: Any, respond: Any, say: Any) -> None:
+        await ack()
+        await respond("answer")
+        await say("posted")
+
+    handler = await run_socket_mode(slack, bolt)
+    try:
+        envelope_id = await slack.socket.push("slash_commands", slack.slash_command("ask"))
+        await slack.socket.wait_ack(envelope_id)
+        await slack.wait_for_responses(1)
+        await slack.wait_for_messages(1)
+    finally:
+        await handler.close_async()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "apps.connections.open" in logged and "chat.postMessage" in logged  # it did log
+    for secret in (slack.bot_token, slack.app_token, slack.signing_secret):
+        assert secret not in logged
