@@ -215,7 +215,7 @@ async def test_a_delayed_answer_times_out_after_the_message_went_out(slack: Fake
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         await client.chat_postMessage(channel=DEFAULT_CHANNEL, text="maybe sent")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 1.9  # the client gave up before the 2 s answer
     assert [m.text for m in slack.messages] == ["maybe sent"]
     await client.chat_postMessage(channel=DEFAULT_CHANNEL, text="on time")
 
