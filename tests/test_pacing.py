@@ -7,7 +7,6 @@ That it wastes no slots is measured by bench/broadcast.py (messages/s against th
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 from bot.platforms.telegram.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
 
@@ -35,8 +34,10 @@ async def test_burst_then_steady_spacing_in_arrival_order() -> None:
     assert [n for n, _ in done] == list(range(15))  # first come, first served
     times = [t for _, t in done]
     assert times[2] - times[0] < period  # the burst goes at once
-    gaps = [b - a for a, b in itertools.pairwise(times[2:])]
-    assert min(gaps) >= period * 0.95  # then one per period
+    # then one per period: the n-th after the burst never goes before start + n periods (a
+    # late wake-up under load only delays a slot, so this cannot fail for a busy machine)
+    early = [i for i in range(burst, 15) if times[i] - times[0] < (i - burst + 1) * period * 0.99]
+    assert not early, f"released before their slot: {early}"
     assert _most_in_window(times, 0.1) <= burst + 0.1 / period
 
 
