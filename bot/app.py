@@ -189,20 +189,19 @@ class CorpusChange:
     def lines(self) -> list[str]:
         """One line for the posts, then one per newly skipped file; all start with 'corpus:'."""
         kinds = [("added", self.added), ("updated", self.updated), ("removed", self.removed)]
-        parts = [_posts_part(i == 0, verb, posts) for i, (verb, posts) in enumerate(kinds)]
-        parts = [part for part in parts if part]
+        parts = [_posts_part(verb, posts) for verb, posts in kinds if posts]
+        if parts:  # "1 post added (...), 2 removed (...)": the noun once, in the first part
+            count, rest = parts[0].split(" ", 1)
+            parts[0] = f"{count} {'post' if count == '1' else 'posts'} {rest}"
         lines = [f"corpus: {', '.join(parts)}"] if parts else []
         lines += [f"corpus: {_skipped_line(error)}" for error in self.skipped]
         return lines
 
 
-def _posts_part(first: bool, verb: str, posts: tuple[Post, ...]) -> str:
-    if not posts:
-        return ""
-    noun = (" post" if len(posts) == 1 else " posts") if first else ""
+def _posts_part(verb: str, posts: tuple[Post, ...]) -> str:
     shown = [f"{post.id}: '{_short(post.title)}'" for post in posts[:SHOWN]]
     more = f" and {len(posts) - SHOWN} more" if len(posts) > SHOWN else ""
-    return f"{len(posts)}{noun} {verb} ({', '.join(shown)}{more})"
+    return f"{len(posts)} {verb} ({', '.join(shown)}{more})"
 
 
 def _skipped_line(error: CorpusError) -> str:

@@ -46,9 +46,7 @@ def at_prompt(term: Terminal, typed: str = "") -> None:
     term.wait_for(lambda: term.lines()[-1:] == [f"{PROMPT}{typed}".rstrip()], "the prompt")
 
 
-def start(
-    terminals: list[Terminal], folder: Path, argv: list[str], *, width: int = 80
-) -> Terminal:
+def start(terminals: list[Terminal], folder: Path, argv: list[str], *, width: int = 80) -> Terminal:
     folder.mkdir(parents=True, exist_ok=True)
     terminal = Terminal(folder, argv, width=width)
     terminals.append(terminal)
@@ -165,8 +163,10 @@ def test_a_new_and_a_bad_seed_file_are_announced_once(
     set_clock(clock, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
     argv = command(tmp_path / "data", corpus, clock, every=1)
     term = start(terminals, tmp_path / "t", argv, width=250)  # the notice names full paths
-    new = (SEEDS / "000_63c8db97991e146f.txt").read_text().replace(
-        "News from Probation Institute 2", "A brand new post", 1
+    new = (
+        (SEEDS / "000_63c8db97991e146f.txt")
+        .read_text()
+        .replace("News from Probation Institute 2", "A brand new post", 1)
     )
     (corpus / "006_new.txt").write_text(new)
     (corpus / "bad.txt").write_text("not a date\n\nTitle\n")
