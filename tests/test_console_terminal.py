@@ -191,3 +191,21 @@ def test_piped_stdin_has_no_prompt_no_escape_codes_and_no_history(tmp_path: Path
     assert proc.stdout.startswith(HELLO)
     assert "\x1b" not in proc.stdout and PROMPT not in proc.stdout
     assert not (tmp_path / "data" / "console_history").exists()
+
+
+def test_a_history_that_cannot_be_used_is_said_once_and_the_console_goes_on(
+    tmp_path: Path, terminals: list[Terminal]
+) -> None:
+    data = tmp_path / "data"
+    (data / "console_history").mkdir(parents=True)  # a folder where the history file goes
+    term = start(terminals, tmp_path / "t", bot_argv(data), width=200)
+    term.send("/start", "Enter")
+    term.wait_text(HELLO)
+    at_prompt(term)
+    term.send("/start", "Enter")
+    term.wait_text(HELLO, count=2)
+    at_prompt(term)
+    term.send("C-d")
+    assert term.wait_exit() == 0
+    assert term.text().count("console history not") == 1
+    assert "Traceback" not in term.text()

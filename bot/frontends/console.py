@@ -15,7 +15,7 @@ import asyncio
 import logging
 import re
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -175,7 +175,8 @@ async def _piped(app: App, stdin: TextIO, out: TextIO, every_seconds: int) -> in
 
 
 async def _interactive(app: App, every_seconds: int) -> int:
-    with patch_stdout(raw=True), _logging_to(sys.stderr):  # both now print above the prompt
+    terminal = (sys.stdout, sys.stderr)
+    with patch_stdout(raw=True), _logging_to(sys.stderr, terminal):  # above the prompt now
         screen = Screen(sys.stdout, ansi=True, width=lambda: session.output.get_size().columns)
         ctrl_c = CtrlC(screen.write)
         session: PromptSession[str] = PromptSession(
@@ -232,25 +233,40 @@ class CtrlC:
 
 
 class History(FileHistory):
-    """FileHistory that never stops the console: a history it cannot write is logged once."""
+    """FileHistory that never stops the console: a history it cannot read or write (a full
+    disk, a folder in its place) is said once in the log and the session goes on without it."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(str(path))
         self._warned = False
 
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            return list(super().load_history_strings())
+        except OSError as exc:
+            self._warn("read from", exc)
+            return []
+
     def store_string(self, string: str) -> None:
         try:
             super().store_string(string)
         except OSError as exc:
-            if not self._warned:
-                log.warning("console history not saved to %s: %s", self.filename, exc.strerror)
-                self._warned = True
+            self._warn("saved to", exc)
+
+    def _warn(self, verb: str, exc: OSError) -> None:
+        if not self._warned:
+            log.warning("console history not %s %s: %s", verb, self.filename, exc.strerror)
+            self._warned = True
 
 
 @contextmanager
-def _logging_to(stream: TextIO) -> Iterator[None]:
-    """Point the root logger's stream handlers at ``stream`` (the prompt-aware proxy)."""
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+def _logging_to(stream: TextIO, terminal: tuple[TextIO, ...]) -> Iterator[None]:
+    """Point the root logger's handlers that write to the terminal at ``stream`` (the proxy)."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.stream in terminal
+    ]
     previous = [h.setStream(stream) for h in handlers]
     try:
         yield
