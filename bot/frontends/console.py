@@ -62,6 +62,10 @@ class Screen:
         if reply.blocks:
             self.write(render_plain(reply, ansi=self.ansi) + "\n\n")
 
+    def say(self, text: str) -> None:
+        """A notice of the console itself, no blank line after it (control characters defused)."""
+        self.write(render_plain(Reply.text(text)) + "\n")
+
     def write(self, text: str) -> None:
         if self.width is not None:
             text = wrap(text, self.width())
@@ -103,9 +107,8 @@ def wrap(text: str, width: int) -> str:
 
     A word is never cut: one longer than the width (a URL) gets a line of its own, whole.
     """
-    return "\n".join(
-        "\n".join(wrap_line(line, width)) for line in text.split("\n")
-    )  # split("\n") keeps the trailing empty lines, so "\n\n" stays as it is
+    lines = text.split("\n")  # keeps the empty strings between and after, so "\n\n" stays
+    return "\n".join(part for line in lines for part in wrap_line(line, width))
 
 
 def wrap_line(line: str, width: int) -> list[str]:
@@ -113,13 +116,16 @@ def wrap_line(line: str, width: int) -> list[str]:
         return [line]
     indent = line[: len(line) - len(line.lstrip(" "))]
     lines: list[str] = []
-    current = ""
+    current, used = "", 0  # the line being filled and its width (kept, not re-measured)
     for word in filter(None, line.split(" ")):  # spaces only: a no-break space holds
-        candidate = f"{current} {word}" if current else indent + word
-        if current and visible_width(candidate) > width:
+        size = visible_width(word)
+        if current and used + 1 + size > width:
             lines.append(current)
-            candidate = indent + word
-        current = candidate
+            current = ""
+        if current:
+            current, used = f"{current} {word}", used + 1 + size
+        else:
+            current, used = indent + word, len(indent) + size
     lines.append(current)
     return lines
 
@@ -139,7 +145,7 @@ async def _scheduled(app: App, every_seconds: int) -> AsyncIterator[None]:
 
 def _corpus_notice(screen: Screen) -> Callable[[CorpusChange], None]:
     def notice(change: CorpusChange) -> None:
-        screen.show(Reply.text("\n".join(change.lines())))  # rendered: control chars defused
+        screen.say("\n".join(change.lines()))
 
     return notice
 
@@ -178,7 +184,7 @@ async def _interactive(app: App, every_seconds: int) -> int:
     terminal = (sys.stdout, sys.stderr)
     with patch_stdout(raw=True), _logging_to(sys.stderr, terminal):  # above the prompt now
         screen = Screen(sys.stdout, ansi=True, width=lambda: session.output.get_size().columns)
-        ctrl_c = CtrlC(screen.write)
+        ctrl_c = CtrlC(screen.say)
         session: PromptSession[str] = PromptSession(
             history=History(app.config.data_dir / HISTORY_FILE), key_bindings=ctrl_c.bindings
         )
@@ -228,7 +234,7 @@ class CtrlC:
         elif self.armed:
             event.app.exit(exception=EOFError)
         else:
-            self.say(QUIT_HINT + "\n")
+            self.say(QUIT_HINT)
         self.armed = True
 
 
