@@ -109,19 +109,22 @@ class App:
         """Reload the corpus when a seed file was added, edited or removed (cheap: stat only).
 
         What changed is handed to every ``corpus_listeners`` callback (when anything did) and
-        returned; None when no seed file changed.
+        returned; None when no seed file changed. With no listener (the Telegram front end),
+        newly skipped files are logged as warnings instead.
         """
         signature = corpus_signature(self.config.corpus_dir)
         if signature == self._signature:
             return None
         change = self.reload(signature)
         self._signature = signature
-        if change:
-            for listener in list(self.corpus_listeners):
-                try:
-                    listener(change)
-                except Exception:
-                    log.exception("a corpus listener failed")
+        if change and not self.corpus_listeners:  # e.g. Telegram: the operator reads the log
+            for error in change.skipped:
+                log.warning("corpus: %s", _skipped_line(error))
+        for listener in list(self.corpus_listeners) if change else ():
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a corpus listener failed")
         return change
 
     def now(self) -> datetime:

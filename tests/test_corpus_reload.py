@@ -4,9 +4,12 @@ said once, in the console's words (which post, which file and line)."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from bot.app import App, CorpusChange
 from tests.app_fixtures import SEEDS, FakeClock, make_config
@@ -122,3 +125,20 @@ def test_piped_console_says_a_corpus_change_once_on_stderr(tmp_path: Path) -> No
     assert notice[1].startswith(f"corpus: {config.corpus_dir / 'bad.txt'} skipped: line 1:")
     assert err.count("corpus:") == 0  # said once
     assert "corpus:" not in out and out.count("Hello!") == 1
+
+
+def test_without_a_console_a_new_bad_file_is_one_warning_in_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path)
+    app = App.open(config)  # no listener: as under the Telegram front end
+    try:
+        (config.corpus_dir / "bad.txt").write_text("not a date\n")
+        app.refresh_if_changed()
+        (config.corpus_dir / "006_new.txt").write_text(new_post("A brand new post"))
+        app.refresh_if_changed()
+    finally:
+        app.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1  # said once, though the folder changed again after it
+    assert warnings[0].startswith(f"corpus: {config.corpus_dir / 'bad.txt'} skipped: line 1: ")
