@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.lock import DataDirLock
+from bot.store.tinydb.lock import DataDirLock
 from tests.app_fixtures import SEEDS
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from itertools import pairwise
 
-from bot.frontends.console import Screen, visible_width, wrap
-from bot.reply import Reply
+from bot.chat.reply import Reply
+from bot.platforms.console.frontend import Screen, visible_width, wrap
 
 LONG = (
     "All three speakers shared positive aspirations for Probation but recognised that there "

@@ -27,14 +27,14 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.utils import get_cwidth
 
-from ..app import App, CorpusChange
-from ..commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
-from ..digest import Digest
-from ..render import render_plain
-from ..reply import Reply
-from ..schedule import make_scheduler, schedule_digests
-from ..sender import NO_PROGRESS, Outcome, Progress, Sent
-from ..views import digest_reply
+from bot.app import App, CorpusChange
+from bot.chat.commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
+from bot.chat.render import render_plain
+from bot.chat.reply import Reply
+from bot.chat.views import digest_reply
+from bot.delivery.sender import NO_PROGRESS, Outcome, Progress, Sent
+from bot.domain.digest import Digest
+from bot.domain.schedule import make_scheduler, schedule_digests
 
 log = logging.getLogger(__name__)
 
