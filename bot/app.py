@@ -23,9 +23,20 @@ from bot.delivery.sender import Sender
 from bot.domain.digest import PostIndex, Summaries
 from bot.progress import Bar
 from bot.store.tinydb.store import Store
-from summariser import KeywordIndex, Post, Summary, SummaryCache, SyncReport, seed_files
+from summariser import (
+    CorpusError,
+    KeywordIndex,
+    Post,
+    Summary,
+    SummaryCache,
+    load_folder,
+    seed_files,
+)
 
 log = logging.getLogger(__name__)
+
+SHOWN = 3  # posts named per kind in a corpus change line
+Signature = tuple[tuple[str, int, int], ...]  # (name, size, mtime) of every seed file
 
 
 def utc_now() -> datetime:
@@ -43,7 +54,9 @@ class App:
     cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
     senders: dict[str, Sender] = field(default_factory=dict, repr=False)
-    _signature: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
+    corpus_listeners: list[Callable[[CorpusChange], None]] = field(default_factory=list)
+    _signature: Signature = field(default=(), repr=False)
+    _bad_files: frozenset[tuple[str, int, int]] = field(default=frozenset(), repr=False)
 
     @classmethod
     def open(
@@ -53,11 +66,12 @@ class App:
         clock: Callable[[], datetime] = utc_now,
         stderr: TextIO | None = None,
     ) -> App:
-        """Load the corpus, open the store (taking the data folder's lock) and the index."""
-        posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
+        """Open the store (taking the data folder's lock first, so a second instance is refused
+        before it prints anything about the corpus), then load the corpus and the index."""
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store.open(config.data_dir)
         try:
+            posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
             cache = SummaryCache(config.data_dir / "summaries")
@@ -80,6 +94,7 @@ class App:
             raise
         app = cls(config, posts, store, index, summaries, outbox, cache, clock)
         app._signature = corpus_signature(config.corpus_dir)
+        app._bad_files = _bad_files(app._signature, posts)  # reported on stderr just now
         return app
 
     def close(self) -> None:
@@ -90,14 +105,27 @@ class App:
         self.refresh_if_changed()
         await self.outbox.tick(now)
 
-    def refresh_if_changed(self) -> bool:
-        """Reload the corpus when a seed file was added, edited or removed (cheap: stat only)."""
+    def refresh_if_changed(self) -> CorpusChange | None:
+        """Reload the corpus when a seed file was added, edited or removed (cheap: stat only).
+
+        What changed is handed to every ``corpus_listeners`` callback (when anything did) and
+        returned; None when no seed file changed. With no listener (the Telegram front end),
+        newly skipped files are logged as warnings instead.
+        """
         signature = corpus_signature(self.config.corpus_dir)
         if signature == self._signature:
-            return False
-        self.reload()
+            return None
+        change = self.reload(signature)
         self._signature = signature
-        return True
+        if change and not self.corpus_listeners:  # e.g. Telegram: the operator reads the log
+            for error in change.skipped:
+                log.warning("corpus: %s", _skipped_line(error))
+        for listener in list(self.corpus_listeners) if change else ():
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a corpus listener failed")
+        return change
 
     def now(self) -> datetime:
         return self.clock()
@@ -119,21 +147,88 @@ class App:
     def latest(self, count: int = 5) -> list[Post]:
         return sorted(self.posts.values(), key=lambda p: (p.date, p.id), reverse=True)[:count]
 
-    def reload(self, stderr: TextIO | None = None) -> SyncReport:
+    def reload(self, signature: Signature | None = None) -> CorpusChange:
         """Re-read the corpus folder: new and changed posts are indexed, removed ones dropped.
 
-        Returns what the index did. The outbox plans from the new corpus from now on.
+        Nothing is printed: the returned change says which posts were added, updated or removed
+        and which bad files are new since the last load (a bad file left as it was is not
+        reported again). The outbox plans from the new corpus from now on.
         """
-        fresh = load_corpus(self.config.corpus_dir, stderr=stderr or sys.stderr)
+        if signature is None:
+            signature = corpus_signature(self.config.corpus_dir)
+        result = load_folder(self.config.corpus_dir)
+        fresh = {post.id: post for post in result.posts}
         report = self.index.sync(fresh.values())
-        self.posts = fresh
+        old, self.posts = self.posts, fresh
         self.outbox.set_posts(PostIndex(fresh))
+        by_name = {entry[0]: entry for entry in signature}
+        bad = {_error_key(error, by_name): error for error in result.errors}
+        skipped = tuple(error for key, error in bad.items() if key not in self._bad_files)
+        self._bad_files = frozenset(bad)
         if report.added or report.updated or report.removed:
             log.info("corpus reloaded: %s", report)
-        return report
+        for error in skipped:
+            log.info("corpus file skipped: %s", error)
+        return CorpusChange(
+            added=tuple(post for pid, post in fresh.items() if pid not in old),
+            updated=tuple(post for pid, post in fresh.items() if pid in old and old[pid] != post),
+            removed=tuple(post for pid, post in old.items() if pid not in fresh),
+            skipped=skipped,
+        )
 
 
-def corpus_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+@dataclass(frozen=True)
+class CorpusChange:
+    """What a reload of the corpus folder changed, in the words the console shows."""
+
+    added: tuple[Post, ...] = ()
+    updated: tuple[Post, ...] = ()
+    removed: tuple[Post, ...] = ()
+    skipped: tuple[CorpusError, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.skipped)
+
+    def lines(self) -> list[str]:
+        """One line for the posts, then one per newly skipped file; all start with 'corpus:'."""
+        kinds = [("added", self.added), ("updated", self.updated), ("removed", self.removed)]
+        parts = [_posts_part(verb, posts) for verb, posts in kinds if posts]
+        if parts:  # "1 post added (...), 2 removed (...)": the noun once, in the first part
+            count, rest = parts[0].split(" ", 1)
+            parts[0] = f"{count} {'post' if count == '1' else 'posts'} {rest}"
+        lines = [f"corpus: {', '.join(parts)}"] if parts else []
+        lines += [f"corpus: {_skipped_line(error)}" for error in self.skipped]
+        return lines
+
+
+def _posts_part(verb: str, posts: tuple[Post, ...]) -> str:
+    shown = [f"{post.id}: '{_short(post.title)}'" for post in posts[:SHOWN]]
+    more = f" and {len(posts) - SHOWN} more" if len(posts) > SHOWN else ""
+    return f"{len(posts)} {verb} ({', '.join(shown)}{more})"
+
+
+def _skipped_line(error: CorpusError) -> str:
+    where = f"line {error.line}: " if error.line else ""
+    return f"{error.file} skipped: {where}{error.message}"
+
+
+def _short(title: str, limit: int = 60) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def _error_key(
+    error: CorpusError, by_name: dict[str, tuple[str, int, int]]
+) -> tuple[str, int, int]:
+    """A bad file is the same bad file while its name, size and mtime stay the same."""
+    return by_name.get(Path(error.file).name, (str(error), 0, 0))
+
+
+def _bad_files(signature: Signature, posts: dict[str, Post]) -> frozenset[tuple[str, int, int]]:
+    """The seed files that gave no post (the loader reported them)."""
+    return frozenset(entry for entry in signature if Path(entry[0]).stem not in posts)
+
+
+def corpus_signature(folder: Path) -> Signature:
     """(name, size, mtime) of every seed file: changes when one is added, edited or removed."""
     signature = []
     for path in seed_files(folder):

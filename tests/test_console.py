@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bot.store.tinydb.lock import DataDirLock
 from tests.app_fixtures import SEEDS
 
 
 def run_bot(
-    data: Path, script: str, *extra: str, timeout: float = 120
+    data: Path, script: str, *extra: str, timeout: float = 120, corpus: Path = SEEDS
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DIGESTBOT_TELEGRAM_TOKEN"}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "--corpus", str(SEEDS), "--data", str(data), "run", *extra],
+        [sys.executable, "-m", "bot", "--corpus", str(corpus), "--data", str(data), "run", *extra],
         input=script,
         capture_output=True,
         text=True,
@@ -33,6 +35,7 @@ def test_piped_commands_run_until_eof_and_exit_0(tmp_path: Path) -> None:
     assert "Daily digest, " in out  # /digest printed the digest itself
     assert "What has been said about “prison”" in out
     assert proc.stderr == ""
+    assert "\x1b" not in out and "digestbot> " not in out  # no prompt, no escape codes
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
@@ -74,6 +77,21 @@ def test_second_instance_on_the_same_data_folder_is_refused(tmp_path: Path) -> N
     while time.monotonic() < deadline and run_bot(data, "").returncode != 0:
         time.sleep(0.1)
     assert run_bot(data, "/start\n").returncode == 0  # free again once the first has stopped
+
+
+def test_a_second_instance_refuses_before_it_reads_the_corpus(tmp_path: Path) -> None:
+    corpus, data = tmp_path / "seeds", tmp_path / "data"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "bad.txt").write_text("not a date\n")
+    with DataDirLock(data):  # a first instance holds the folder
+        second = run_bot(data, "/start\n", corpus=corpus, timeout=60)
+    assert second.returncode == 2
+    assert second.stdout == ""
+    assert second.stderr.startswith("digestbot: ") and second.stderr.count("\n") == 1
+    assert "is in use by another digestbot (process" in second.stderr
+    assert "bad.txt" not in second.stderr and "loading corpus" not in second.stderr
+    first = run_bot(data, "/start\n", corpus=corpus)  # once free, the warning is said at start
+    assert first.returncode == 0 and first.stderr.count("skipped") == 1
 
 
 def test_telegram_without_token_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,19 +1,33 @@
 """The console front end: the embedded default, no token needed.
 
 A prompt where a person types the same commands as in a chat (``/subscribe 08:00``, ``/ask
-prison``; the leading slash is optional). Scheduled digests are printed when they are due. With
-stdin not a terminal it reads commands line by line until EOF and exits 0, so scripts can pipe
-commands in.
+prison``; the leading slash is optional). On a terminal it is a prompt_toolkit session: line
+editing, history kept in ``DATA/console_history``, Ctrl-C clears the line (a second one on an
+empty line, or Ctrl-D, quits), and digests, corpus changes and log lines print above the prompt,
+wrapped to the terminal's width at word boundaries. With stdin or stdout not a terminal it reads
+commands line by line until EOF and exits 0, with no prompt and no escape codes, so scripts can
+pipe commands in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import TextIO
 
-from bot.app import App
+from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.utils import get_cwidth
+
+from bot.app import App, CorpusChange
 from bot.chat.commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
 from bot.chat.render import render_plain
 from bot.chat.reply import Reply
@@ -28,6 +42,35 @@ PLATFORM = "console"
 CHAT = Chat(PLATFORM, "console", PRIVATE, "console")
 USER = User("console", "console", is_chat_admin=True)
 PROMPT = "digestbot> "
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+HISTORY_FILE = "console_history"
+QUIT_HINT = "(To quit: Ctrl-C again, Ctrl-D, or type quit.)"
+_SGR = re.compile(r"\x1b\[[0-9;]*m")  # the only escapes we write ourselves (bold on/off)
+
+
+class Screen:
+    """Where the console prints: a text stream, wrapped to ``width()`` columns when given."""
+
+    def __init__(
+        self, out: TextIO, *, ansi: bool = False, width: Callable[[], int] | None = None
+    ) -> None:
+        self.out = out
+        self.ansi = ansi
+        self.width = width
+
+    def show(self, reply: Reply) -> None:
+        if reply.blocks:
+            self.write(render_plain(reply, ansi=self.ansi) + "\n\n")
+
+    def say(self, text: str) -> None:
+        """A notice of the console itself, no blank line after it (control characters defused)."""
+        self.write(render_plain(Reply.text(text)) + "\n")
+
+    def write(self, text: str) -> None:
+        if self.width is not None:
+            text = wrap(text, self.width())
+        self.out.write(text)
+        self.out.flush()
 
 
 class ConsoleSender:
@@ -36,20 +79,12 @@ class ConsoleSender:
     platform = PLATFORM
     max_in_flight = 1  # printed one after the other
 
-    def __init__(self, out: TextIO, *, ansi: bool = False) -> None:
-        self.out = out
-        self.ansi = ansi
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
 
     async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
-        show(digest_reply(digest), self.out, ansi=self.ansi)  # one message, nothing to skip
+        self.screen.show(digest_reply(digest))  # one message, nothing to skip
         return Sent(())
-
-
-def show(reply: Reply, out: TextIO, *, ansi: bool = False) -> None:
-    if not reply.blocks:
-        return
-    out.write(render_plain(reply, ansi=ansi) + "\n\n")
-    out.flush()
 
 
 def to_command(line: str) -> Command | None:
@@ -62,36 +97,186 @@ def to_command(line: str) -> Command | None:
     return parse(text, CHAT, USER)
 
 
-async def run_console(app: App, *, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
-    """Run until EOF (or 'quit'). Interactive on a TTY; line by line otherwise."""
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    interactive = stdin.isatty() and out.isatty()
-    app.add_sender(ConsoleSender(out, ansi=interactive))
+def visible_width(text: str) -> int:
+    """Terminal columns ``text`` takes: bold escapes take none, wide characters two."""
+    return get_cwidth(_SGR.sub("", text))
+
+
+def wrap(text: str, width: int) -> str:
+    """Each line of ``text`` wrapped at spaces to ``width`` columns, keeping its indent.
+
+    A word is never cut: one longer than the width (a URL) gets a line of its own, whole.
+    """
+    lines = text.split("\n")  # keeps the empty strings between and after, so "\n\n" stays
+    return "\n".join(part for line in lines for part in wrap_line(line, width))
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    if width < 1 or visible_width(line) <= width:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    lines: list[str] = []
+    current, used = "", 0  # the line being filled and its width (kept, not re-measured)
+    for word in filter(None, line.split(" ")):  # spaces only: a no-break space holds
+        size = visible_width(word)
+        if current and used + 1 + size > width:
+            lines.append(current)
+            current = ""
+        if current:
+            current, used = f"{current} {word}", used + 1 + size
+        else:
+            current, used = indent + word, len(indent) + size
+    lines.append(current)
+    return lines
+
+
+@asynccontextmanager
+async def _scheduled(app: App, every_seconds: int) -> AsyncIterator[None]:
+    """The minute ticker (digests, corpus reloads) running for the duration of the session."""
     scheduler = make_scheduler()
-    schedule_digests(scheduler, app.tick, clock=app.clock)
+    schedule_digests(scheduler, app.tick, clock=app.clock, every_seconds=every_seconds)
     scheduler.start()
     try:
         await app.tick(app.now())
-        if interactive:
-            out.write(
-                f"digestbot: {len(app.posts)} posts from {app.config.corpus_dir}; "
-                "data in {}. Type /help, or quit.\n".format(app.config.data_dir)
-            )
-        while True:
-            line = await _read_line(stdin, out, interactive)
-            if line is None or line.strip().lower() in ("quit", "exit", "/quit", "/exit"):
-                return 0
-            cmd = to_command(line)
-            if cmd is not None:
-                show(await dispatch(app, cmd), out, ansi=interactive)
+        yield
     finally:
         scheduler.shutdown(wait=False)
 
 
-async def _read_line(stdin: TextIO, out: TextIO, interactive: bool) -> str | None:
-    if interactive:
-        out.write(PROMPT)
-        out.flush()
-    line = await asyncio.to_thread(stdin.readline)
-    return line if line else None
+def _corpus_notice(screen: Screen) -> Callable[[CorpusChange], None]:
+    def notice(change: CorpusChange) -> None:
+        screen.say("\n".join(change.lines()))
+
+    return notice
+
+
+async def run_console(
+    app: App,
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    every_seconds: int = 60,
+) -> int:
+    """Run until EOF, Ctrl-D or 'quit' (exit status 0). A prompt on a terminal; else piped."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    if stdin.isatty() and out.isatty():
+        return await _interactive(app, every_seconds)
+    return await _piped(app, stdin, out, every_seconds)
+
+
+async def _piped(app: App, stdin: TextIO, out: TextIO, every_seconds: int) -> int:
+    """Line by line until EOF: answers and digests on ``out``, corpus changes on stderr."""
+    screen = Screen(out)
+    app.add_sender(ConsoleSender(screen))
+    app.corpus_listeners.append(_corpus_notice(Screen(sys.stderr)))
+    async with _scheduled(app, every_seconds):
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line or line.strip().lower() in QUIT_WORDS:
+                return 0
+            cmd = to_command(line)
+            if cmd is not None:
+                screen.show(await dispatch(app, cmd))
+
+
+async def _interactive(app: App, every_seconds: int) -> int:
+    terminal = (sys.stdout, sys.stderr)
+    with patch_stdout(raw=True), _logging_to(sys.stderr, terminal):  # above the prompt now
+        screen = Screen(sys.stdout, ansi=True, width=lambda: session.output.get_size().columns)
+        ctrl_c = CtrlC(screen.say)
+        session: PromptSession[str] = PromptSession(
+            history=History(app.config.data_dir / HISTORY_FILE), key_bindings=ctrl_c.bindings
+        )
+        ctrl_c.attach(session.default_buffer)
+        app.add_sender(ConsoleSender(screen))
+        app.corpus_listeners.append(_corpus_notice(screen))
+        screen.write(
+            f"digestbot: {len(app.posts)} posts from {app.config.corpus_dir} (new or edited "
+            f"seed files are picked up within a minute); data in {app.config.data_dir}. "
+            "Type /help, or quit.\n"
+        )
+        async with _scheduled(app, every_seconds):
+            while True:
+                try:
+                    line = await session.prompt_async(PROMPT)
+                except EOFError:  # Ctrl-D, or the second Ctrl-C on an empty line
+                    return 0
+                if line.strip().lower() in QUIT_WORDS:
+                    return 0
+                cmd = to_command(line)
+                if cmd is not None:
+                    screen.show(await dispatch(app, cmd))
+
+
+class CtrlC:
+    """Ctrl-C clears the line; on an empty line it says how to quit, and a second one quits.
+
+    "A second one" means no typing in between: any change to the line disarms it.
+    """
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.armed = False
+        self.bindings = KeyBindings()
+        self.bindings.add("c-c")(self.pressed)
+
+    def attach(self, buffer: Buffer) -> None:
+        buffer.on_text_changed += self.disarm
+
+    def disarm(self, _: Buffer) -> None:
+        self.armed = False
+
+    def pressed(self, event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.reset()
+        elif self.armed:
+            event.app.exit(exception=EOFError)
+        else:
+            self.say(QUIT_HINT)
+        self.armed = True
+
+
+class History(FileHistory):
+    """FileHistory that never stops the console: a history it cannot read or write (a full
+    disk, a folder in its place) is said once in the log and the session goes on without it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self._warned = False
+
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            return list(super().load_history_strings())
+        except OSError as exc:
+            self._warn("read from", exc)
+            return []
+
+    def store_string(self, string: str) -> None:
+        try:
+            super().store_string(string)
+        except OSError as exc:
+            self._warn("saved to", exc)
+
+    def _warn(self, verb: str, exc: OSError) -> None:
+        if not self._warned:
+            log.warning("console history not %s %s: %s", verb, self.filename, exc.strerror)
+            self._warned = True
+
+
+@contextmanager
+def _logging_to(stream: TextIO, terminal: tuple[TextIO, ...]) -> Iterator[None]:
+    """Point the root logger's handlers that write to the terminal at ``stream`` (the proxy)."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.stream in terminal
+    ]
+    previous = [h.setStream(stream) for h in handlers]
+    try:
+        yield
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                handler.setStream(old)
