@@ -55,7 +55,6 @@ class App:
     ) -> App:
         """Load the corpus, open the store (taking the data folder's lock) and the index."""
         posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store.open(config.data_dir)
         try:
             index = KeywordIndex.open(config.data_dir / "index", posts.values())

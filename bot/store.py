@@ -1,8 +1,8 @@
 """The TinyDB store: subscribers, digest runs and deliveries, one writer per data folder.
 
-Layout under ``DATA/store/`` (schema version 2)::
+Layout under ``DATA/store/`` (schema version 3; every file exists from the first start)::
 
-    meta.json                 {"meta": {"1": {"schema": 2, "shards": 128}}}
+    meta.json                 {"meta": {"1": {"schema": 3, "shards": 128}}}
     subscribers/NN.json       the subscribers whose chat key hashes to shard NN
     deliveries/NN.json        their recent deliveries (one per chat and slot): the outbox
     history/NN.json           one archived record per chat: what older deliveries gave it
@@ -13,6 +13,10 @@ Sharding and compaction keep each write small: recording a delivery rewrites one
 holding a day or two of deliveries of about 80 chats (at 10,000 subscribers), and
 :meth:`Store.compact` folds final deliveries older than ``keep_days`` into the history files in
 one write per shard. The store is read once at open into in-memory indexes.
+
+Opening never guesses: a missing, damaged or hand-edited file (a record, ``meta.json``, a shard
+file gone) stops the start with one line naming the file and what to do, and nothing is written
+until every file was read and checked (:mod:`bot.store_schema`, :mod:`bot.store_layout`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from tinydb import TinyDB, where
 
 from .config import DigestDefaults
 from .lock import DataDirLock
-from .storage import AtomicJSONStorage, StoreError
+from .storage import AtomicJSONStorage, StoreError, check_folder
+from .store_layout import SHARDS, Shard, check_writable, checked, shard_of, tables_of
 from .store_records import (
     CLAIMING,
     Delivery,
@@ -37,19 +42,11 @@ from .store_records import (
     Subscriber,
     chat_key,
     check_changes,
-    delivery_from_doc,
     run_from_doc,
-    subscriber_from_doc,
 )
-from .store_schema import (
-    SCHEMA_VERSION,
-    SHARDS,
-    Shard,
-    checked,
-    migrate,
-    read_meta,
-    shard_of,
-)
+from .store_schema import SCHEMA_VERSION, complete_layout, migrate_v1, read_meta
+
+__all__ = ["SCHEMA_VERSION", "SHARDS", "Store", "shard_of"]
 
 History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs seen
 
@@ -76,17 +73,24 @@ class Store:
 
     @classmethod
     def open(cls, data_dir: str | Path, *, readonly: bool = False) -> Store:
-        """Lock the folder (unless ``readonly``), migrate an older schema, load the indexes.
+        """Lock the folder (unless ``readonly``), load and check every file, then migrate.
 
-        Raises DataDirLocked when another process holds the folder and StoreCorrupt (naming the
-        file; nothing is modified or reset) when a file cannot be read.
+        Raises a one-line StoreError naming the file and what to do, with nothing modified or
+        reset: DataDirLocked when another process holds the folder, StoreCorrupt when a file is
+        missing, damaged or edited, DiskFull, ReadOnlyFolder or NotAFolder for the folder itself.
         """
         store = cls(Path(data_dir), readonly=readonly)
+        check_folder(store.data_dir)
         if not readonly:
             store._lock.acquire()
         try:
-            store._prepare()
+            version = store._prepare()
             store._load()
+            if not readonly and version < SCHEMA_VERSION:  # new, or files made on first write
+                complete_layout(store.data_dir, store.shards)
+            if not readonly:  # half-written temp files of a killed process: never read
+                for stale in store.root.rglob("*.tmp"):
+                    stale.unlink(missing_ok=True)
         except BaseException:
             store.close()
             raise
@@ -106,40 +110,37 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _prepare(self) -> None:
-        version, self.shards = read_meta(self.data_dir)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.root / 'meta.json'}: schema version {version} was written by a newer "
-                f"digestbot (this one reads up to {SCHEMA_VERSION}); upgrade digestbot"
-            )
-        if version == SCHEMA_VERSION or (version == 0 and self.readonly):
-            return  # a reader of a folder never written sees an empty store
-        if self.readonly:
-            raise StoreError(f"{self.data_dir}: the store needs a migration; start the bot once")
-        migrate(self.data_dir, version)
+    def _prepare(self) -> int:
+        """Read and check meta.json against the files; migrate schema 1. The schema version."""
+        meta = read_meta(self.data_dir)
+        self.shards = meta.shards
+        if meta.version == 1:
+            if self.readonly:
+                raise StoreError(
+                    f"{self.data_dir}: the store needs a migration; start the bot once"
+                )
+            migrate_v1(self.data_dir)
+            return SCHEMA_VERSION
+        if not self.readonly:
+            check_writable(self.data_dir, self.root)
+        return meta.version
 
     def _load(self) -> None:
-        if not self.readonly:  # half-written temp files of a killed process: never read, drop them
-            for stale in self.root.rglob("*.tmp"):
-                stale.unlink(missing_ok=True)
-            for folder in ("subscribers", "deliveries", "history"):
-                (self.root / folder).mkdir(parents=True, exist_ok=True)
         self._shards = [Shard(self.root, n, self.readonly) for n in range(self.shards)]
         for shard in self._shards:
-            for doc in shard.subs:
-                sub = checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
-                shard.sub_ids[sub.key] = doc.doc_id
+            for sub in shard.subscribers(self.shards):
                 self._subscribers[sub.key] = sub
-            for path, table in ((shard.del_path, shard.dels), (shard.hist_path, shard.hist)):
-                for doc in table:
-                    delivery = checked(path, doc.doc_id, delivery_from_doc, doc)
-                    shard.table_of(delivery)[1][delivery.id] = doc.doc_id
-                    self._index(delivery)
+            for delivery in shard.deliveries(self.shards):
+                self._index(delivery)
         runs_path = self.root / "runs.json"
         self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
-        for doc in self._runs_db.table("runs", cache_size=0):
+        for doc in tables_of(self._runs_db, runs_path, "runs"):
             run = checked(runs_path, doc.doc_id, run_from_doc, doc)
+            if run.id in self._run_ids:
+                raise StoreError(
+                    f"{runs_path}: records {self._run_ids[run.id]} and {doc.doc_id} are both "
+                    f"run {run.id}; remove one, or copy the .bak file next to it over this file"
+                )
             self._run_ids[run.id] = doc.doc_id
             self._runs[run.id] = run
 

@@ -133,7 +133,8 @@ def shards_not_whole(value: object, shown: str) -> Callable[[Path], str]:
 def missing(folder: str, chat: str, *, with_bak: bool, what: str) -> Callable[[Path], str]:
     def mutate(data: Path) -> str:
         path = shard_file(data, folder, chat)
-        assert path.with_name(path.name + ".bak").exists() is with_bak
+        if not with_bak:  # every file has one after its first write (its empty start)
+            path.with_name(path.name + ".bak").unlink()
         path.unlink()
         if with_bak:
             return (
@@ -252,9 +253,7 @@ CASES = [
     pytest.param(
         missing("deliveries", "1", with_bak=True, what="deliveries"), id="deliveries-gone"
     ),
-    pytest.param(
-        missing("history", "1", with_bak=False, what="digest history"), id="history-gone"
-    ),
+    pytest.param(missing("history", "1", with_bak=False, what="digest history"), id="history-gone"),
     pytest.param(schema(-1), id="schema--1"),
     pytest.param(schema(0), id="schema-0"),
     pytest.param(schema_1_without_legacy_file, id="schema-1-no-digestbot.json"),
