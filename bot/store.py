@@ -85,8 +85,9 @@ class Store:
             store._lock.acquire()
         try:
             version = store._prepare()
-            store._load()
-            if not readonly and version < SCHEMA_VERSION:  # new, or files made on first write
+            if version:  # 0: a folder never written (a reader finds nothing to read)
+                store._load()
+            if not readonly and version == 2:  # files were made on first write: add the others
                 complete_layout(store.data_dir, store.shards)
             if not readonly:  # half-written temp files of a killed process: never read
                 for stale in store.root.rglob("*.tmp"):
@@ -111,7 +112,8 @@ class Store:
         self.close()
 
     def _prepare(self) -> int:
-        """Read and check meta.json against the files; migrate schema 1. The schema version."""
+        """Read and check meta.json against the files; make a new store's files, migrate
+        schema 1. The schema version the files now have (0: nothing there, for a reader)."""
         meta = read_meta(self.data_dir)
         self.shards = meta.shards
         if meta.version == 1:
@@ -121,8 +123,12 @@ class Store:
                 )
             migrate_v1(self.data_dir)
             return SCHEMA_VERSION
-        if not self.readonly:
-            check_writable(self.data_dir, self.root)
+        if self.readonly:
+            return meta.version
+        check_writable(self.data_dir, self.root)
+        if meta.version == 0:  # nothing to read: make the files first
+            complete_layout(self.data_dir, self.shards, fresh=True)
+            return SCHEMA_VERSION
         return meta.version
 
     def _load(self) -> None:

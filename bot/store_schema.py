@@ -152,11 +152,13 @@ def writing(data_dir: Path, path: Path) -> Iterator[None]:
         raise folder_error(data_dir, path, exc) from None
 
 
-def complete_layout(data_dir: Path, shards: int) -> None:
-    """Make every missing shard file (empty), then record the current schema in meta.json."""
+def complete_layout(data_dir: Path, shards: int, *, fresh: bool = False) -> None:
+    """Make every missing shard file (empty), then record the current schema in meta.json.
+
+    ``fresh``: a folder with no data yet (a first start, or one cut short)."""
     root = data_dir / "store"
-    with writing(data_dir, root):
-        create_missing(root, shards)
+    create_missing(root, shards, fresh=fresh)
+    with writing(data_dir, root / "meta.json"):
         write_atomic(root / "meta.json", meta_text(shards), keep_backup=True)
 
 
@@ -182,7 +184,7 @@ def migrate_v1(data_dir: Path) -> None:
         db = TinyDB(root / RUNS, storage=AtomicJSONStorage)
         db.table("runs").insert_multiple(runs)
         db.close()
-    complete_layout(data_dir, SHARDS)
+    complete_layout(data_dir, SHARDS, fresh=True)
     with writing(data_dir, legacy):
         legacy.unlink()
 
