@@ -28,12 +28,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB, where
+from tinydb import where
 
 from .config import DigestDefaults
 from .lock import DataDirLock
-from .storage import AtomicJSONStorage, StoreError, check_folder
-from .store_layout import SHARDS, Shard, check_writable, checked, shard_of, tables_of
+from .storage import StoreError, check_folder
+from .store_layout import RUNS, SHARDS, Shard, check_writable, shard_of
 from .store_records import (
     CLAIMING,
     Delivery,
@@ -42,8 +42,8 @@ from .store_records import (
     Subscriber,
     chat_key,
     check_changes,
-    run_from_doc,
 )
+from .store_runs import RunLog, closed
 from .store_schema import SCHEMA_VERSION, complete_layout, migrate_v1, read_meta
 
 __all__ = ["SCHEMA_VERSION", "SHARDS", "Store", "shard_of"]
@@ -65,9 +65,7 @@ class Store:
         self._deliveries: dict[str, Delivery] = {}
         self._by_chat: dict[str, dict[str, Delivery]] = defaultdict(dict)
         self._history: dict[str, History] = {}
-        self._runs_db: TinyDB | None = None
-        self._run_ids: dict[str, int] = {}
-        self._runs: dict[str, Run] = {}
+        self._runs: RunLog | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -100,9 +98,9 @@ class Store:
     def close(self) -> None:
         for shard in self._shards:
             shard.close()
-        if self._runs_db is not None:
-            self._runs_db.close()
-        self._shards, self._runs_db = [], None
+        if self._runs is not None:
+            self._runs.close()
+        self._shards, self._runs = [], None
         self._lock.release()
 
     def __enter__(self) -> Store:
@@ -138,21 +136,11 @@ class Store:
                 self._subscribers[sub.key] = sub
             for delivery in shard.deliveries(self.shards):
                 self._index(delivery)
-        runs_path = self.root / "runs.json"
-        self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
-        for doc in tables_of(self._runs_db, runs_path, "runs"):
-            run = checked(runs_path, doc.doc_id, run_from_doc, doc)
-            if run.id in self._run_ids:
-                raise StoreError(
-                    f"{runs_path}: records {self._run_ids[run.id]} and {doc.doc_id} are both "
-                    f"run {run.id}; remove one, or copy the .bak file next to it over this file"
-                )
-            self._run_ids[run.id] = doc.doc_id
-            self._runs[run.id] = run
+        self._runs = RunLog(self.root / RUNS, readonly=self.readonly)
 
     def _shard(self, key: str) -> Shard:
         if not self._shards:
-            raise StoreError(f"{self.root}: the store is closed")
+            raise closed(self.root)
         return self._shards[shard_of(key, self.shards)]
 
     def _index(self, delivery: Delivery) -> None:
@@ -385,7 +373,8 @@ class Store:
                 )
         for number, folds in work.items():
             self._fold(self._shards[number], folds)
-        self._compact_runs(cutoff)
+        if self._runs is not None:
+            self._runs.drop_before(cutoff)
         return sum(len(old) for folds in work.values() for old, _ in folds)
 
     def _fold(self, shard: Shard, folds: list[tuple[list[Delivery], Delivery]]) -> None:
@@ -414,27 +403,12 @@ class Store:
 
     def record_run(self, run: Run) -> Run:
         """Insert or replace a run record (started before sending, finished after)."""
-        assert self._runs_db is not None, "store is closed"
-        table = self._runs_db.table("runs", cache_size=0)
-        doc_id = self._run_ids.get(run.id)
-        if doc_id is None:
-            self._run_ids[run.id] = table.insert(run.as_doc())
-        else:
-            table.update(run.as_doc(), doc_ids=[doc_id])
-        self._runs[run.id] = run
-        return run
+        if self._runs is None:
+            raise closed(self.root)
+        return self._runs.record(run)
 
     def runs(self, limit: int = 20) -> list[Run]:
-        return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)[:limit]
-
-    def _compact_runs(self, cutoff: datetime) -> None:
-        old = [r.id for r in self._runs.values() if r.started < cutoff]
-        if old and self._runs_db is not None:
-            self._runs_db.table("runs", cache_size=0).remove(
-                doc_ids=[self._run_ids.pop(i) for i in old]
-            )
-            for run_id in old:
-                del self._runs[run_id]
+        return self._runs.latest(limit) if self._runs is not None else []
 
     def stats(self) -> StoreStats:
         states: dict[str, int] = defaultdict(int)

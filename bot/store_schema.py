@@ -89,14 +89,14 @@ def read_meta(data_dir: Path) -> Meta:
             raise StoreCorrupt(path, problem)
         return Meta(0, SHARDS)
     record = _record(path, raw)
-    version = record.get("schema")
-    if _whole(version) and version > SCHEMA_VERSION:
+    written = record.get("schema")
+    if isinstance(written, int) and not isinstance(written, bool) and written > SCHEMA_VERSION:
         raise StoreError(
-            f"{path}: schema version {version} was written by a newer digestbot (this one "
+            f"{path}: schema version {written} was written by a newer digestbot (this one "
             f"reads up to {SCHEMA_VERSION}); upgrade digestbot"
         )
-    shards = _shards(path, record.get("shards", SHARDS), found, complete=version == 3)
-    _check_version(data_dir, path, version, found.complete(shards))
+    shards = _shards(path, record.get("shards", SHARDS), found, complete=written == 3)
+    version = _check_version(data_dir, path, written, found.complete(shards))
     check_files(root, shards, every_file=version >= 3)
     return Meta(version, shards)
 
@@ -126,9 +126,9 @@ def _shards(path: Path, value: Any, found: Found, *, complete: bool) -> int:
     return int(value)
 
 
-def _check_version(data_dir: Path, path: Path, version: Any, complete: bool) -> None:
+def _check_version(data_dir: Path, path: Path, version: Any, complete: bool) -> int:
     if _whole(version) and version >= 2:
-        return
+        return int(version)
     put_back = f'put back "schema": {SCHEMA_VERSION if complete else 2}'
     if not _whole(version):
         problem = f'"schema" is {show(version)}, not a whole number'

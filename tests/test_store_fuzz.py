@@ -227,7 +227,7 @@ def said_schema_2(meta: bytes | None) -> bool:
         record = next(iter(json.loads(meta or b"")["meta"].values()))
     except (ValueError, TypeError, KeyError, AttributeError, StopIteration):
         return False
-    return bool(record.get("schema") == 2)
+    return isinstance(record, dict) and record.get("schema") == 2
 
 
 def run_property(stores: tuple[Path, Path], examples: int) -> None:
