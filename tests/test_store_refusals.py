@@ -382,6 +382,28 @@ def test_a_read_only_data_folder_is_one_line_and_reading_still_works(
     assert snapshot(data) == before
 
 
+def test_a_data_folder_without_write_permission_is_one_line(
+    data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a user who may not write the folder (root may: the mount test covers it)."""
+    if os.geteuid() == 0:
+        pytest.skip("root writes through permission bits; the read-only mount test covers root")
+    before = snapshot(data)
+    folders = [data, *(p for p in (data / "store").rglob("*") if p.is_dir()), data / "store"]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        assert start(data, capsys, monkeypatch) == (
+            2,
+            f"digestbot: {data}: the data folder is read-only (cannot write {data}: Permission "
+            "denied); make it writable, or point --data at a folder digestbot can write\n",
+        )
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    assert snapshot(data) == before
+
+
 def test_a_full_disk_at_the_lock_is_one_line(
     mount: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
