@@ -85,13 +85,11 @@ def flag(doc: Mapping[str, Any], name: str) -> bool:
 def moment(doc: Mapping[str, Any], name: str) -> datetime:
     """An ISO 8601 time with its zone, between the years 1970 and 9998."""
     value = _get(doc, name, _MISSING)
-    problem = f"{name} {show(value)} is not a time like 2026-11-23T08:00:00+00:00"
-    if not isinstance(value, str):
-        raise ValueError(problem)
     try:
         parsed = datetime.fromisoformat(value)
         utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
-    except (ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):
+        problem = f"{name} {show(value)} is not a time like 2026-11-23T08:00:00+00:00"
         raise ValueError(problem) from None
     if utc is None:
         raise ValueError(f"{name} {show(value)} has no zone (e.g. +00:00)")

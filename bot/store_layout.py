@@ -249,7 +249,7 @@ class Shard:
                 if delivery.archived is not archived:
                     home = "history" if delivery.archived else "deliveries"
                     raise StoreCorrupt(
-                        path, f"record {doc.doc_id} is a {delivery.state} record, which belongs "
+                        path, f"record {doc.doc_id} is in state {delivery.state!r}, so it belongs "
                         f"in {home}/{shard_name(self.number)}; move it back, or {_FIX}"
                     )  # fmt: skip
                 ids = self.table_of(delivery)[1]

@@ -109,9 +109,11 @@ def test_a_bad_schema_1_record_is_refused_before_the_backup_or_any_shard_is_writ
     tmp_path: Path,
 ) -> None:
     legacy = tmp_path / "digestbot.json"
-    sub = {"platform": "telegram", "chat_id": "42", "timezone": "Europe/London", "time": "06:45",
-           "frequency": "daily", "weekday": "mon", "topics": [], "posts": 3, "active": True,
-           "created": "2026-11-20T08:00:00+00:00", "updated": "2026-11-20T08:00:00+00:00"}  # fmt: skip
+    sub = {
+        **{"platform": "telegram", "chat_id": "42", "timezone": "Europe/London", "time": "06:45"},
+        **{"frequency": "daily", "weekday": "mon", "topics": [], "posts": 3, "active": True},
+        **{"created": "2026-11-20T08:00:00+00:00", "updated": "2026-11-20T08:00:00+00:00"},
+    }
     legacy.write_text(json.dumps({"subscribers": {"1": sub, "2": {**sub, "posts": 1e400}}}))
     before = snapshot(tmp_path)
     with pytest.raises(StoreCorrupt) as info:

@@ -221,6 +221,23 @@ def subscriber_in_the_wrong_shard(data: Path) -> str:
     )
 
 
+def subscriber_twice(data: Path) -> str:
+    path = shard_file(data, "subscribers", "3")
+    edit_json(path, lambda d: d["subscribers"].update({"2": d["subscribers"]["1"]}))
+    return f"{path}: records 1 and 2 are both telegram:3; remove one, or copy the .bak file next to it over this file"  # noqa: E501
+
+
+def archive_among_deliveries(data: Path) -> str:
+    history, deliveries = shard_file(data, "history", "1"), shard_file(data, "deliveries", "1")
+    archive = json.loads(history.read_text())["history"]["1"]
+    history.write_text("{}")
+    edit_json(deliveries, lambda d: d["deliveries"].update({"9": archive}))
+    return (
+        f"{deliveries}: record 9 is in state 'archived', so it belongs in history/"
+        f"{deliveries.name}; move it back, or copy the .bak file next to it over this file"
+    )
+
+
 def renamed_table(data: Path) -> str:
     path = shard_file(data, "subscribers", "5")
     edit_json(path, lambda d: d.update(subscriber=d.pop("subscribers")))
@@ -265,6 +282,8 @@ CASES = [
     pytest.param(run_count("1e400", "inf"), id="run-count-1e400"),
     pytest.param(slot_not_a_date, id="slot-not-a-date"),
     pytest.param(subscriber_in_the_wrong_shard, id="record-in-the-wrong-shard"),
+    pytest.param(subscriber_twice, id="subscriber-twice"),
+    pytest.param(archive_among_deliveries, id="archive-among-deliveries"),
     pytest.param(renamed_table, id="renamed-table"),
     pytest.param(meta_missing, id="meta.json-gone"),
 ]
