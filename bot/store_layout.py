@@ -183,9 +183,15 @@ def check_writable(data_dir: Path, root: Path) -> None:
     """ReadOnlyFolder when a folder the store writes in cannot be written (checked at start)."""
     for folder in (data_dir, root, *(root / f for f in FOLDERS)):
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            readonly = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-            reason = "Read-only file system" if readonly else "Permission denied"
-            raise ReadOnlyFolder(data_dir, folder, reason)
+            raise ReadOnlyFolder(data_dir, folder, _why_not_writable(folder))
+
+
+def _why_not_writable(folder: Path) -> str:
+    try:
+        mounted_readonly = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):  # no statvfs (Windows)
+        mounted_readonly = False
+    return "Read-only file system" if mounted_readonly else "Permission denied"
 
 
 def tables_of(db: TinyDB, path: Path, table: str) -> Table:
