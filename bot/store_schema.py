@@ -95,7 +95,7 @@ def read_meta(data_dir: Path) -> Meta:
             f"{path}: schema version {written} was written by a newer digestbot (this one "
             f"reads up to {SCHEMA_VERSION}); upgrade digestbot"
         )
-    shards = _shards(path, record.get("shards", SHARDS), found, complete=written == 3)
+    shards = _shards(path, record.get("shards", SHARDS), found, complete=written == SCHEMA_VERSION)
     version = _check_version(data_dir, path, written, found.complete(shards))
     check_files(root, shards, every_file=version >= 3)
     return Meta(version, shards)
