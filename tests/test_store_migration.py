@@ -8,6 +8,11 @@ store by removing what schema 2 never had (every empty file, every .bak of an em
 from __future__ import annotations
 
 import json
+import os
+import random
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,7 @@ from bot.store_records import Subscriber
 from tests.test_store_refusals import AGAIN, build, shard_file, snapshot
 
 EMPTY = b"{}"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def as_schema_2(data: Path) -> None:
@@ -128,3 +134,35 @@ def test_a_bad_schema_1_record_is_refused_before_the_backup_or_any_shard_is_writ
     legacy.write_text(json.dumps({"subscribers": {"1": sub, "2": {**sub, "chat_id": "43"}}}))
     with Store.open(tmp_path) as store:
         assert sorted(s.chat_id for s in store.subscribers()) == ["42", "43"]
+
+
+CREATE = r"""
+import sys
+from bot.store import Store
+print("go", flush=True)
+Store.open(sys.argv[1]).close()
+print("done", flush=True)
+"""
+
+
+def test_kill_9_during_the_first_start_never_leaves_a_store_that_refuses(tmp_path: Path) -> None:
+    """A real `kill -9` of a process making a new store, at a random moment of it, 20 times."""
+    rnd = random.Random(10)
+    cut = 0
+    for round_ in range(20):
+        data = tmp_path / f"data{round_}"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        child = subprocess.Popen(
+            [sys.executable, "-c", CREATE, str(data)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        assert child.stdout is not None and child.stdout.readline() == "go\n"
+        time.sleep(rnd.uniform(0, 0.12))
+        child.kill()
+        child.wait()
+        cut += not (data / "store" / "meta.json").exists() and (data / "store").exists()
+        with Store.open(data) as store:
+            assert store.subscribers() == []
+        assert len(list((data / "store" / "deliveries").glob("*.json"))) == SHARDS
+        assert not list(data.rglob("*.tmp"))
+    print(f"{cut} of 20 kills landed while the files were being made")
+    assert cut >= 3
