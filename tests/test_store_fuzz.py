@@ -23,10 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.schedule import due_digests, next_slot
-from bot.storage import StoreError
-from bot.store import Store
-from bot.store_records import delivery_from_doc, run_from_doc, subscriber_from_doc
+from bot.domain.records import delivery_from_doc, run_from_doc, subscriber_from_doc
+from bot.domain.schedule import due_digests, next_slot
+from bot.store.tinydb.atomic import StoreError
+from bot.store.tinydb.store import Store
 from tests.test_store_refusals import build, shard_file, snapshot
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

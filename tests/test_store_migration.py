@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import StoreCorrupt
-from bot.store import SCHEMA_VERSION, SHARDS, Store
-from bot.store_records import Subscriber
+from bot.domain.records import Subscriber
+from bot.store.tinydb.atomic import StoreCorrupt
+from bot.store.tinydb.store import SCHEMA_VERSION, SHARDS, Store
 from tests.test_store_refusals import AGAIN, build, shard_file, snapshot
 
 EMPTY = b"{}"
@@ -138,7 +138,7 @@ def test_a_bad_schema_1_record_is_refused_before_the_backup_or_any_shard_is_writ
 
 CREATE = r"""
 import sys
-from bot.store import Store
+from bot.store.tinydb.store import Store
 print("go", flush=True)
 Store.open(sys.argv[1]).close()
 print("done", flush=True)

@@ -22,9 +22,9 @@ import pytest
 
 from bot import cli
 from bot.config import DigestDefaults
-from bot.storage import StoreError
-from bot.store import SCHEMA_VERSION, SHARDS, Store, shard_of
-from bot.store_records import Delivery, DeliveryItem, Run, chat_key
+from bot.domain.records import Delivery, DeliveryItem, Run, chat_key
+from bot.store.tinydb.atomic import StoreError
+from bot.store.tinydb.store import SCHEMA_VERSION, SHARDS, Store, shard_of
 from tests.app_fixtures import SEEDS
 from tests.tmpfs import fill, remount_readonly, tmpfs
 
