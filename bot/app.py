@@ -68,7 +68,6 @@ class App:
     ) -> App:
         """Open the store (taking the data folder's lock first, so a second instance is refused
         before it prints anything about the corpus), then load the corpus and the index."""
-        config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store.open(config.data_dir)
         try:
             posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)

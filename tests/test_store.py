@@ -283,7 +283,7 @@ def test_schema_1_single_file_is_migrated_with_a_backup(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "digestbot.json.v1-backup").read_text()) == legacy
     assert not (tmp_path / "digestbot.json").exists()
     meta = json.loads((tmp_path / "store" / "meta.json").read_text())
-    assert next(iter(meta["meta"].values()))["schema"] == SCHEMA_VERSION == 2
+    assert next(iter(meta["meta"].values()))["schema"] == SCHEMA_VERSION == 3
 
 
 def test_a_migration_stopped_half_way_is_redone_from_the_old_file(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The records kept by :mod:`bot.store.tinydb.store`: frozen values and their JSON documents.
 
-Times are stored as ISO 8601 strings in UTC. A document that does not parse raises
-KeyError/TypeError/ValueError, which the store turns into StoreCorrupt naming the file.
+Times are stored as ISO 8601 strings in UTC. Decoding is strict (:mod:`bot.store.tinydb.fields`): a
+document holding anything digestbot never writes raises KeyError/ValueError, which the store
+turns into StoreCorrupt naming the file and the record.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import DigestDefaults
 from bot.errors import UsageError
+from bot.store.tinydb import fields
 from bot.store.tinydb.atomic import pack_refs, unpack_refs
 
 KINDS = ("private", "group", "channel")
@@ -24,6 +26,7 @@ STATES = ("pending", "sent", "failed", "unknown", "blocked", "empty", "archived"
 CLAIMING = frozenset({"pending", "sent", "unknown", "archived"})  # posts count as given to the chat
 FINAL = frozenset({"sent", "failed", "unknown", "blocked", "empty", "archived"})
 MAX_TOPICS = 20
+RUN_COUNTS = ("due", "sent", "empty", "failed", "unknown", "blocked", "retried", "resumed")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -39,13 +42,6 @@ def ts(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()} (times must carry a zone)")
     return moment.astimezone(UTC).isoformat()
-
-
-def parse_ts(text: Any) -> datetime:
-    moment = datetime.fromisoformat(str(text))
-    if moment.tzinfo is None:
-        raise ValueError(f"time {text!r} has no zone")
-    return moment
 
 
 @dataclass(frozen=True)
@@ -112,11 +108,9 @@ class Subscriber:
 
 def subscriber_from_doc(doc: Mapping[str, Any]) -> Subscriber:
     check_changes({k: doc[k] for k in SETTINGS})
-    if not isinstance(doc["platform"], str) or not isinstance(doc["active"], bool):
-        raise ValueError("platform must be a string and active true or false")
     return Subscriber(
-        platform=doc["platform"],
-        chat_id=str(doc["chat_id"]),
+        platform=fields.text(doc, "platform", empty=False),
+        chat_id=fields.identifier(doc, "chat_id"),
         kind=doc["kind"],
         timezone=doc["timezone"],
         time=doc["time"],
@@ -124,9 +118,9 @@ def subscriber_from_doc(doc: Mapping[str, Any]) -> Subscriber:
         weekday=doc["weekday"],
         topics=tuple(doc["topics"]),
         posts=doc["posts"],
-        active=doc["active"],
-        created=parse_ts(doc["created"]),
-        updated=parse_ts(doc["updated"]),
+        active=fields.flag(doc, "active"),
+        created=fields.moment(doc, "created"),
+        updated=fields.moment(doc, "updated"),
     )
 
 
@@ -325,33 +319,41 @@ class Delivery:
         )
 
 
-def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
-    if doc["state"] not in STATES:
-        raise ValueError(f"state {doc['state']!r} is not one of {', '.join(STATES)}")
-    items = tuple(
-        DeliveryItem(
-            post_id=str(i["post"]),
-            kind=str(i["kind"]),
-            refs=unpack_refs(i["refs"]),
-            new=unpack_refs(i.get("new", ())),
-            reason=str(i.get("reason", "")),
-        )
-        for i in doc["items"]
+ITEM_KINDS = ("new", "discussion", "archived")
+MAX_ATTEMPTS = 1_000_000
+
+
+def _item_from_doc(doc: Mapping[str, Any]) -> DeliveryItem:
+    return DeliveryItem(
+        post_id=fields.text(doc, "post", empty=False),
+        kind=fields.one_of(doc, "kind", ITEM_KINDS),
+        refs=unpack_refs(doc["refs"]),
+        new=unpack_refs(doc.get("new", ()), "new"),
+        reason=fields.text(doc, "reason", default=""),
     )
+
+
+def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
+    platform = fields.text(doc, "platform", empty=False)
+    chat_id = fields.identifier(doc, "chat_id")
+    delivery_id = fields.text(doc, "id", empty=False)
+    prefix = f"{chat_key(platform, chat_id)}@"
+    if not delivery_id.startswith(prefix) or delivery_id == prefix:
+        raise ValueError(f"id {fields.show(delivery_id)} does not start with {prefix!r}")
     return Delivery(
-        id=str(doc["id"]),
-        platform=str(doc["platform"]),
-        chat_id=str(doc["chat_id"]),
-        slot=str(doc["slot"]),
-        title=str(doc["title"]),
-        items=items,
-        state=doc["state"],
-        created=parse_ts(doc["created"]),
-        updated=parse_ts(doc["updated"]),
-        run_id=str(doc.get("run_id", "")),
-        message_ids=tuple(str(m) for m in doc.get("message_ids", ())),
-        attempts=int(doc.get("attempts", 0)),
-        error=doc.get("error"),
+        id=delivery_id,
+        platform=platform,
+        chat_id=chat_id,
+        slot=fields.slot(doc),
+        title=fields.text(doc, "title"),
+        items=tuple(_item_from_doc(i) for i in fields.records(doc, "items")),
+        state=fields.one_of(doc, "state", STATES),
+        created=fields.moment(doc, "created"),
+        updated=fields.moment(doc, "updated"),
+        run_id=fields.text(doc, "run_id", default=""),
+        message_ids=fields.identifiers(doc, "message_ids"),
+        attempts=fields.whole(doc, "attempts", 0, MAX_ATTEMPTS, default=0),
+        error=fields.optional_text(doc, "error"),
     )
 
 
@@ -377,21 +379,17 @@ class Run:
             "started": ts(self.started),
             "finished": ts(self.finished) if self.finished else None,
         }
-        for name in ("due", "sent", "empty", "failed", "unknown", "blocked", "retried", "resumed"):
+        for name in RUN_COUNTS:
             doc[name] = getattr(self, name)
         return doc
 
 
 def run_from_doc(doc: Mapping[str, Any]) -> Run:
-    counts = {
-        name: int(doc.get(name, 0))
-        for name in ("due", "sent", "empty", "failed", "unknown", "blocked", "retried", "resumed")
-    }
-    finished = doc.get("finished")
+    counts = {name: fields.whole(doc, name, default=0) for name in RUN_COUNTS}
     return Run(
-        id=str(doc["id"]),
-        started=parse_ts(doc["started"]),
-        finished=parse_ts(finished) if finished else None,
+        id=fields.text(doc, "id", empty=False),
+        started=fields.moment(doc, "started"),
+        finished=fields.optional_moment(doc, "finished"),
         **counts,
     )
 

@@ -53,6 +53,58 @@ class DiskFull(StoreError):
         )
 
 
+class NotAFolder(StoreError):
+    """The data folder (or a folder above it) is a file."""
+
+    def __init__(self, folder: Path, file: Path) -> None:
+        self.folder = folder
+        what = "this is a file" if file == folder else f"{file} is a file"
+        super().__init__(
+            f"{folder}: {what}, not a folder; point --data (or [data] folder in the config) "
+            "at a folder"
+        )
+
+
+class ReadOnlyFolder(StoreError):
+    """The data folder cannot be written (read-only file system, no permission)."""
+
+    def __init__(self, folder: Path, path: Path, reason: str) -> None:
+        self.folder = folder
+        super().__init__(
+            f"{folder}: the data folder is read-only (cannot write {path}: {reason}); make it "
+            "writable, or point --data at a folder digestbot can write"
+        )
+
+
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def folder_error(folder: Path, path: Path, exc: OSError) -> StoreError:
+    """The one-line StoreError for an OSError met while opening or preparing the data folder."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(path)
+    if exc.errno in _READ_ONLY:
+        return ReadOnlyFolder(folder, path, exc.strerror or str(exc))
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        return NotAFolder(folder, first_file(folder))
+    return StoreError(f"{path}: {exc.strerror or exc}; check the data folder (--data)")
+
+
+def first_file(folder: Path) -> Path:
+    """``folder`` or the nearest folder above it that exists but is not a folder (else itself)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate if not candidate.is_dir() else folder
+    return folder
+
+
+def check_folder(folder: Path) -> None:
+    """Raise NotAFolder when ``folder`` or a folder above it is a file (it need not exist)."""
+    file = first_file(folder)
+    if file.exists() and not file.is_dir():
+        raise NotAFolder(folder, file)
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB Storage writing ``temp file + fsync + os.replace``; reads are served from memory."""
 
@@ -106,9 +158,30 @@ def load_json_file(path: Path) -> Data | None:
         raise StoreCorrupt(
             path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; arrays nested 100,000 deep
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise StoreCorrupt(path, f"not valid JSON ({problem})") from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
         raise StoreCorrupt(path, "expected a JSON object of tables ({'table': {'1': {...}}})")
+    check_tables(path, data)
     return data
+
+
+_DOC_ID_RE = re.compile(r"^[1-9][0-9]{0,17}$")
+FIX = "fix or remove it, the .bak file next to it is the last version digestbot wrote"
+
+
+def check_tables(path: Path, data: Data) -> None:
+    """Every record of a TinyDB file has a whole-number id and is an object (TinyDB assumes so)."""
+    for table, docs in data.items():
+        for doc_id, doc in docs.items():
+            if not _DOC_ID_RE.match(doc_id):
+                raise StoreCorrupt(
+                    path, f"record id {doc_id[:40]!r} in table {table[:40]!r} is not a whole "
+                    f"number; {FIX}"
+                )  # fmt: skip
+            if not isinstance(doc, dict):
+                raise StoreCorrupt(path, f"record {doc_id} is not a JSON object; {FIX}")
 
 
 def write_atomic(path: Path, text: str, *, keep_backup: bool = False) -> None:
@@ -201,22 +274,50 @@ def _span(start: str, end: str | None) -> str:
     return start if end in (None, start) else f"{start}-{end.rpartition('.')[2]}"  # type: ignore[union-attr]
 
 
-def unpack_refs(packed: Any) -> tuple[str, ...]:
-    """The refs of :func:`pack_refs`, in thread order; equal inputs share one tuple."""
+MAX_REFS = 1_000_000
+"""A stored ref list may stand for at most this many comments (a 16 MB seed file holds fewer)."""
+
+_PART_RE = re.compile(r"^(\d{1,9}(?:\.\d{1,9}){0,31})(?:-(\d{1,9}))?$")
+
+
+def unpack_refs(packed: Any, name: str = "refs") -> tuple[str, ...]:
+    """The refs of :func:`pack_refs`, in thread order; equal inputs share one tuple.
+
+    Raises ValueError (naming ``name``) for anything :func:`pack_refs` never writes: other types,
+    bad syntax, ranges running backwards, or more than MAX_REFS comments (checked before any is
+    made, so ``1-300000000`` is refused at once).
+    """
     if isinstance(packed, (list, tuple)):
-        return tuple(str(r) for r in packed)
-    return _unpack(str(packed))
+        if len(packed) > MAX_REFS or not all(isinstance(r, str) and r for r in packed):
+            raise ValueError(f"{name} must be a list of at most {MAX_REFS} comment refs")
+        return tuple(packed)
+    if not isinstance(packed, str):
+        raise ValueError(
+            f"{name} must be comment refs like '1-18,3.1-4', got {type(packed).__name__}"
+        )
+    return _unpack(packed, name)
 
 
 @lru_cache(maxsize=1 << 16)
-def _unpack(packed: str) -> tuple[str, ...]:
-    refs: list[str] = []
+def _unpack(packed: str, name: str) -> tuple[str, ...]:
+    spans: list[tuple[str, int, int]] = []
+    total = 0
     for part in filter(None, packed.split(",")):
-        first, _, last = part.partition("-")
-        if not last:
-            refs.append(sys.intern(first))
-            continue
+        match = _PART_RE.match(part)
+        if match is None:
+            raise ValueError(f"{name} {packed[:40]!r} are not comment refs like '1-18,3.1-4'")
+        first, last = match.groups()
         head, _, number = first.rpartition(".")
-        prefix = f"{head}." if head else ""
-        refs.extend(sys.intern(f"{prefix}{n}") for n in range(int(number), int(last) + 1))
+        low, high = int(number), int(last or number)
+        if high < low:
+            raise ValueError(f"{name} {packed[:40]!r} hold a range that runs backwards ({part})")
+        spans.append((f"{head}." if head else "", low, high))
+        total += high - low + 1
+    if total > MAX_REFS:
+        raise ValueError(
+            f"{name} {packed[:40]!r} stand for {total} comments; a record holds at most {MAX_REFS}"
+        )
+    refs: list[str] = []
+    for prefix, low, high in spans:
+        refs.extend(sys.intern(f"{prefix}{n}") for n in range(low, high + 1))
     return tuple(refs)

@@ -2,18 +2,20 @@
 
 The lock is an OS file lock (``flock`` on POSIX, ``msvcrt.locking`` on Windows), so it is released
 by the kernel when the process dies, even under ``kill -9``: a crashed bot never leaves a stale lock
-behind. The file holds the pid of the holder so a refused second instance can name it.
+behind. The file holds the pid of the holder so a refused second instance can name it. A folder
+that cannot hold the lock (a file, read-only, a full device) is a one-line StoreError.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
 from types import TracebackType
 
-from bot.store.tinydb.atomic import StoreError
+from bot.store.tinydb.atomic import StoreError, check_folder, folder_error
 
 LOCK_NAME = ".lock"
 
@@ -44,19 +46,30 @@ class DataDirLock:
         return self._fd is not None
 
     def acquire(self) -> DataDirLock:
+        """Take the lock or raise a one-line StoreError: DataDirLocked (naming the holder),
+        DiskFull, ReadOnlyFolder or NotAFolder (the folder cannot hold the lock)."""
         if self._fd is not None:
             return self
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        check_folder(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise folder_error(self.folder, self.folder, exc) from None
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise folder_error(self.folder, self.path, exc) from None
         try:
             _lock(fd)
         except OSError:
             pid = _read_pid(fd)
             os.close(fd)
             raise DataDirLocked(self.folder, pid) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.fsync(fd)
+        try:
+            _write_pid(fd)
+        except OSError as exc:
+            os.close(fd)  # also frees the lock
+            raise folder_error(self.folder, self.path, exc) from None
         self._fd = fd
         return self
 
@@ -79,6 +92,15 @@ class DataDirLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    data = f"{os.getpid()}\n".encode()
+    if os.write(fd, data) != len(data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.fsync(fd)
 
 
 def _read_pid(fd: int) -> int | None:

@@ -1,145 +1,215 @@
-"""The store's on-disk layout: schema version, sharding and the migration from older layouts.
+"""The store's versions: reading ``meta.json`` strictly, and bringing older layouts up to date.
 
-Schema 1 kept every table in one file, ``DATA/digestbot.json``. Schema 2 (current) splits
-subscribers and deliveries into ``SHARDS`` files each, by a hash of the chat key, so that one
-write rewrites a small file. A migration copies the old file to ``*.v1-backup`` first.
+Schema 1 kept every table in one file, ``DATA/digestbot.json``. Schema 2 split subscribers,
+deliveries and history into ``SHARDS`` files each, by a hash of the chat key, each file made on
+its first write. Schema 3 (current) has the same files, all made at the first start, so that a
+missing one is known to be lost (:mod:`.layout`). ``meta.json`` is written last, so a
+crash at any point leaves the old layout, redone at the next start. A migration from schema 1
+copies the old file to ``*.v1-backup`` first; one from schema 2 only adds the empty files, after
+every record was read and checked.
+
+``meta.json`` is never guessed at: a value digestbot does not write (``"shards": 94.9``, a shard
+count that does not match the files, ``"schema": 0``) stops the start saying what to put back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
-import zlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.table import Table
 
-from bot.domain.records import Delivery, chat_key, delivery_from_doc, subscriber_from_doc
-from bot.store.tinydb.atomic import AtomicJSONStorage, StoreCorrupt, load_json_file
+from bot.domain.records import chat_key, delivery_from_doc, run_from_doc, subscriber_from_doc
+from bot.store.tinydb.atomic import (
+    AtomicJSONStorage,
+    StoreCorrupt,
+    StoreError,
+    folder_error,
+    load_json_file,
+    write_atomic,
+)
+from bot.store.tinydb.fields import show
+from bot.store.tinydb.layout import (
+    MAX_SHARDS,
+    RUNS,
+    SHARDS,
+    Found,
+    check_files,
+    checked,
+    create_missing,
+    holds_data,
+    scan,
+    shard_name,
+    shard_of,
+)
 
-SCHEMA_VERSION = 2
-SHARDS = 128
+SCHEMA_VERSION = 3
 LEGACY_FILE = "digestbot.json"  # schema 1: one TinyDB file for everything
 
 
-class Shard:
-    """One subscribers file and one deliveries file, with their in-memory indexes."""
+@dataclass(frozen=True)
+class Meta:
+    """What ``meta.json`` says: 0 = nothing written yet, 1 = the single legacy file."""
 
-    def __init__(self, root: Path, number: int, readonly: bool) -> None:
-        name = f"{number:02d}.json"
-        self.sub_path = root / "subscribers" / name
-        self.del_path = root / "deliveries" / name
-        self.subs_db = TinyDB(self.sub_path, storage=AtomicJSONStorage, readonly=readonly)
-        self.dels_db = TinyDB(self.del_path, storage=AtomicJSONStorage, readonly=readonly)
-        self.hist_path = root / "history" / name
-        self.hist_db = TinyDB(self.hist_path, storage=AtomicJSONStorage, readonly=readonly)
-        self.subs = self.subs_db.table("subscribers", cache_size=0)
-        self.dels = self.dels_db.table("deliveries", cache_size=0)
-        self.hist = self.hist_db.table("history", cache_size=0)
-        self.sub_ids: dict[str, int] = {}
-        self.del_ids: dict[str, int] = {}
-        self.hist_ids: dict[str, int] = {}
-
-    def table_of(self, delivery: Delivery) -> tuple[Table, dict[str, int]]:
-        """Archived records live in the history file, the others in the deliveries file."""
-        return (self.hist, self.hist_ids) if delivery.archived else (self.dels, self.del_ids)
-
-    def close(self) -> None:
-        self.subs_db.close()
-        self.dels_db.close()
-        self.hist_db.close()
+    version: int
+    shards: int
 
 
-def shard_of(key: str, shards: int = SHARDS) -> int:
-    return zlib.crc32(key.encode("utf-8")) % shards
+def meta_text(shards: int) -> str:
+    return json.dumps({"meta": {"1": {"schema": SCHEMA_VERSION, "shards": shards}}})
 
 
-def checked(path: Path, doc_id: int, parse: Any, doc: Mapping[str, Any]) -> Any:
-    try:
-        return parse(doc)
-    except (KeyError, TypeError, ValueError) as exc:
-        problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise StoreCorrupt(
-            path,
-            f"record {doc_id} is not valid ({problem}); fix or remove it, the .bak file "
-            "next to it is the last version digestbot wrote",
-        ) from None
-
-
-# ---------------------------------------------------------------------- schema and migration
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def schema_version(data_dir: Path) -> int:
-    """The schema of the folder: 2 (current), 1 (single file), 0 (nothing written yet)."""
-    return read_meta(data_dir)[0]
+    """The schema of the folder: 3 (current), 2, 1 (single file), 0 (nothing written yet)."""
+    return read_meta(data_dir).version
 
 
-def read_meta(data_dir: Path) -> tuple[int, int]:
-    """(schema version, shard count) of the folder; a new folder gets SHARDS."""
-    meta_path = data_dir / "store" / "meta.json"
-    meta = load_json_file(meta_path)
-    if meta is None:
-        return (1 if (data_dir / LEGACY_FILE).exists() else 0), SHARDS
-    try:
-        record = next(iter(meta["meta"].values()))
-        version, shards = int(record["schema"]), int(record.get("shards", SHARDS))
-    except (KeyError, StopIteration, TypeError, ValueError):
-        raise StoreCorrupt(
-            meta_path, "expected {'meta': {'1': {'schema': N, 'shards': N}}}"
-        ) from None
-    if not 1 <= shards <= 4096:
-        raise StoreCorrupt(meta_path, f"shards is {shards}; expected 1 to 4096")
-    return version, shards
-
-
-def migrate(data_dir: Path, version: int) -> None:
-    """Bring the folder to SCHEMA_VERSION; a copy of the old files is kept.
-
-    The new schema is recorded before the old file goes, so a crash at any point leaves either
-    the old layout (migrated again from scratch at the next start) or the new one.
-    """
+def read_meta(data_dir: Path) -> Meta:
+    """The folder's schema and shard count, checked against the files; StoreError if wrong."""
     root = data_dir / "store"
-    if version == 1:
-        shutil.copy2(data_dir / LEGACY_FILE, data_dir / f"{LEGACY_FILE}.v1-backup")
+    path = root / "meta.json"
+    found = scan(root)
+    raw = load_json_file(path)
+    if raw is None:
+        if (data_dir / LEGACY_FILE).exists():
+            return Meta(1, SHARDS)
+        if holds_data(root, found):
+            put_back = meta_text(found.count or SHARDS)
+            problem = f"the file is missing but the store holds data; put it back: {put_back}"
+            raise StoreCorrupt(path, problem)
+        return Meta(0, SHARDS)
+    record = _record(path, raw)
+    written = record.get("schema")
+    if isinstance(written, int) and not isinstance(written, bool) and written > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: schema version {written} was written by a newer digestbot (this one "
+            f"reads up to {SCHEMA_VERSION}); upgrade digestbot"
+        )
+    shards = _shards(path, record.get("shards", SHARDS), found, complete=written == SCHEMA_VERSION)
+    version = _check_version(data_dir, path, written, found.complete(shards))
+    check_files(root, shards, every_file=version >= 3)
+    return Meta(version, shards)
+
+
+def _record(path: Path, raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    table = raw.get("meta")
+    if set(raw) == {"meta"} and isinstance(table, dict) and len(table) == 1:
+        record = next(iter(table.values()))
+        if "schema" in record:
+            return record
+    raise StoreCorrupt(path, f"expected {meta_text(SHARDS)}")
+
+
+def _shards(path: Path, value: Any, found: Found, *, complete: bool) -> int:
+    files = found.count
+    put_back = f'put back "shards": {files or SHARDS}'
+    hint = f"the store has {files} shard files: {put_back}" if files else put_back
+    if not _whole(value):
+        raise StoreCorrupt(path, f'"shards" is {show(value)}, not a whole number; {hint}')
+    if not 1 <= value <= MAX_SHARDS:
+        raise StoreCorrupt(path, f'"shards" is {value}, not from 1 to {MAX_SHARDS}; {hint}')
+    if files > value or (complete and 0 < files < value and found.complete(files)):
+        raise StoreCorrupt(
+            path, f'"shards" is {value}, but the store has {files} shard files; digestbot never '
+            f'changes that number: {put_back}'
+        )  # fmt: skip
+    return int(value)
+
+
+def _check_version(data_dir: Path, path: Path, version: Any, complete: bool) -> int:
+    if _whole(version) and version >= 2:
+        return int(version)
+    put_back = f'put back "schema": {SCHEMA_VERSION if complete else 2}'
+    if not _whole(version):
+        problem = f'"schema" is {show(version)}, not a whole number'
+    elif version == 1 and not (data_dir / LEGACY_FILE).exists():
+        legacy = data_dir / LEGACY_FILE
+        problem = f'"schema" is 1, but schema 1 kept everything in {legacy}, which is not there'
+    else:
+        problem = f'"schema" is {version}, a version digestbot never writes in meta.json'
+    raise StoreCorrupt(path, f"{problem}; {put_back}")
+
+
+# ---------------------------------------------------------------------- writing the layout
+
+
+@contextlib.contextmanager
+def writing(data_dir: Path, path: Path) -> Iterator[None]:
+    """Turn an OSError of a write at start (full disk, read-only) into its one-line StoreError."""
+    try:
+        yield
+    except OSError as exc:
+        raise folder_error(data_dir, path, exc) from None
+
+
+def complete_layout(data_dir: Path, shards: int, *, fresh: bool = False) -> None:
+    """Make every missing shard file (empty), then record the current schema in meta.json.
+
+    ``fresh``: a folder with no data yet (a first start, or one cut short)."""
+    root = data_dir / "store"
+    create_missing(root, shards, fresh=fresh)
+    with writing(data_dir, root / "meta.json"):
+        write_atomic(root / "meta.json", meta_text(shards), keep_backup=True)
+
+
+def migrate_v1(data_dir: Path) -> None:
+    """Schema 1 kept every table in DATA/digestbot.json and had no chat kind: split into shards.
+
+    Every record is checked before anything is written; the old file is kept as *.v1-backup.
+    """
+    legacy, root = data_dir / LEGACY_FILE, data_dir / "store"
+    data = load_json_file(legacy) or {}
+    groups = _legacy_groups(legacy, data)
+    runs = list(data.get("runs", {}).values())
+    with writing(data_dir, root):
+        shutil.copy2(legacy, data_dir / f"{LEGACY_FILE}.v1-backup")
         if root.exists():  # an earlier migration stopped half-way: the old file is the truth
             shutil.rmtree(root)
-        _migrate_v1(data_dir, root)
-    for folder in ("subscribers", "deliveries", "history"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    meta = TinyDB(root / "meta.json", storage=AtomicJSONStorage)
-    meta.table("meta").truncate()
-    meta.table("meta").insert({"schema": SCHEMA_VERSION, "shards": SHARDS})
-    meta.close()
-    if version == 1:
-        (data_dir / LEGACY_FILE).unlink()
+        for folder in ("subscribers", "deliveries"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        for (folder, number), docs in groups.items():
+            db = TinyDB(root / folder / shard_name(number), storage=AtomicJSONStorage)
+            db.table(folder).insert_multiple(docs)
+            db.close()
+        db = TinyDB(root / RUNS, storage=AtomicJSONStorage)
+        db.table("runs").insert_multiple(runs)
+        db.close()
+    complete_layout(data_dir, SHARDS, fresh=True)
+    with writing(data_dir, legacy):
+        legacy.unlink()
 
 
-def _migrate_v1(data_dir: Path, root: Path) -> None:
-    """Schema 1 kept every table in DATA/digestbot.json and had no chat kind: split into shards."""
-    legacy = data_dir / LEGACY_FILE
-    data = load_json_file(legacy) or {}
-    (root / "subscribers").mkdir(parents=True, exist_ok=True)
-    (root / "deliveries").mkdir(exist_ok=True)
-    subs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    dels: dict[int, list[dict[str, Any]]] = defaultdict(list)
+def _legacy_groups(
+    legacy: Path, data: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    seen: set[str] = set()
     for doc_id, doc in data.get("subscribers", {}).items():
         new = {"kind": "private", **doc}
-        checked(legacy, int(doc_id), subscriber_from_doc, new)
-        subs[shard_of(chat_key(new["platform"], new["chat_id"]))].append(new)
+        key = checked(legacy, int(doc_id), subscriber_from_doc, new).key
+        _once(legacy, doc_id, key, seen)
+        groups["subscribers", shard_of(key, SHARDS)].append(new)
     for doc_id, doc in data.get("deliveries", {}).items():
-        checked(legacy, int(doc_id), delivery_from_doc, doc)
-        dels[shard_of(chat_key(doc["platform"], doc["chat_id"]))].append(doc)
-    for folder, table, groups in (
-        ("subscribers", "subscribers", subs),
-        ("deliveries", "deliveries", dels),
-    ):
-        for number, docs in groups.items():
-            db = TinyDB(root / folder / f"{number:02d}.json", storage=AtomicJSONStorage)
-            db.table(table).insert_multiple(docs)
-            db.close()
-    runs = TinyDB(root / "runs.json", storage=AtomicJSONStorage)
-    runs.table("runs").insert_multiple(list(data.get("runs", {}).values()))
-    runs.close()
+        delivery = checked(legacy, int(doc_id), delivery_from_doc, doc)
+        _once(legacy, doc_id, delivery.id, seen)
+        home = shard_of(chat_key(delivery.platform, delivery.chat_id), SHARDS)
+        groups["deliveries", home].append(dict(doc))
+    for doc_id, doc in data.get("runs", {}).items():
+        _once(legacy, doc_id, "run " + checked(legacy, int(doc_id), run_from_doc, doc).id, seen)
+    return groups
+
+
+def _once(path: Path, doc_id: str, name: str, seen: set[str]) -> None:
+    if name in seen:
+        raise StoreCorrupt(path, f"record {doc_id} repeats {name}; remove one of the two")
+    seen.add(name)

@@ -1,8 +1,8 @@
 """The TinyDB store: subscribers, digest runs and deliveries, one writer per data folder.
 
-Layout under ``DATA/store/`` (schema version 2)::
+Layout under ``DATA/store/`` (schema version 3; every file exists from the first start)::
 
-    meta.json                 {"meta": {"1": {"schema": 2, "shards": 128}}}
+    meta.json                 {"meta": {"1": {"schema": 3, "shards": 128}}}
     subscribers/NN.json       the subscribers whose chat key hashes to shard NN
     deliveries/NN.json        their recent deliveries (one per chat and slot): the outbox
     history/NN.json           one archived record per chat: what older deliveries gave it
@@ -13,6 +13,10 @@ Sharding and compaction keep each write small: recording a delivery rewrites one
 holding a day or two of deliveries of about 80 chats (at 10,000 subscribers), and
 :meth:`Store.compact` folds final deliveries older than ``keep_days`` into the history files in
 one write per shard. The store is read once at open into in-memory indexes.
+
+Opening never guesses: a missing, damaged or hand-edited file (a record, ``meta.json``, a shard
+file gone) stops the start with one line naming the file and what to do, and nothing is written
+until every file was read and checked (:mod:`.schema`, :mod:`.layout`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB, where
+from tinydb import where
 
 from bot.config import DigestDefaults
 from bot.domain.records import (
@@ -35,21 +39,14 @@ from bot.domain.records import (
     Subscriber,
     chat_key,
     check_changes,
-    delivery_from_doc,
-    run_from_doc,
-    subscriber_from_doc,
 )
-from bot.store.tinydb.atomic import AtomicJSONStorage, StoreError
+from bot.store.tinydb.atomic import StoreError, check_folder
+from bot.store.tinydb.layout import RUNS, SHARDS, Shard, check_writable, shard_of
 from bot.store.tinydb.lock import DataDirLock
-from bot.store.tinydb.schema import (
-    SCHEMA_VERSION,
-    SHARDS,
-    Shard,
-    checked,
-    migrate,
-    read_meta,
-    shard_of,
-)
+from bot.store.tinydb.runs import RunLog, closed
+from bot.store.tinydb.schema import SCHEMA_VERSION, complete_layout, migrate_v1, read_meta
+
+__all__ = ["SCHEMA_VERSION", "SHARDS", "Store", "shard_of"]
 
 History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs seen
 
@@ -68,25 +65,31 @@ class Store:
         self._deliveries: dict[str, Delivery] = {}
         self._by_chat: dict[str, dict[str, Delivery]] = defaultdict(dict)
         self._history: dict[str, History] = {}
-        self._runs_db: TinyDB | None = None
-        self._run_ids: dict[str, int] = {}
-        self._runs: dict[str, Run] = {}
+        self._runs: RunLog | None = None
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
     def open(cls, data_dir: str | Path, *, readonly: bool = False) -> Store:
-        """Lock the folder (unless ``readonly``), migrate an older schema, load the indexes.
+        """Lock the folder (unless ``readonly``), load and check every file, then migrate.
 
-        Raises DataDirLocked when another process holds the folder and StoreCorrupt (naming the
-        file; nothing is modified or reset) when a file cannot be read.
+        Raises a one-line StoreError naming the file and what to do, with nothing modified or
+        reset: DataDirLocked when another process holds the folder, StoreCorrupt when a file is
+        missing, damaged or edited, DiskFull, ReadOnlyFolder or NotAFolder for the folder itself.
         """
         store = cls(Path(data_dir), readonly=readonly)
+        check_folder(store.data_dir)
         if not readonly:
             store._lock.acquire()
         try:
-            store._prepare()
-            store._load()
+            version = store._prepare()
+            if version:  # 0: a folder never written (a reader finds nothing to read)
+                store._load()
+            if not readonly and version == 2:  # files were made on first write: add the others
+                complete_layout(store.data_dir, store.shards)
+            if not readonly:  # half-written temp files of a killed process: never read
+                for stale in store.root.rglob("*.tmp"):
+                    stale.unlink(missing_ok=True)
         except BaseException:
             store.close()
             raise
@@ -95,9 +98,9 @@ class Store:
     def close(self) -> None:
         for shard in self._shards:
             shard.close()
-        if self._runs_db is not None:
-            self._runs_db.close()
-        self._shards, self._runs_db = [], None
+        if self._runs is not None:
+            self._runs.close()
+        self._shards, self._runs = [], None
         self._lock.release()
 
     def __enter__(self) -> Store:
@@ -106,46 +109,38 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _prepare(self) -> None:
-        version, self.shards = read_meta(self.data_dir)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.root / 'meta.json'}: schema version {version} was written by a newer "
-                f"digestbot (this one reads up to {SCHEMA_VERSION}); upgrade digestbot"
-            )
-        if version == SCHEMA_VERSION or (version == 0 and self.readonly):
-            return  # a reader of a folder never written sees an empty store
+    def _prepare(self) -> int:
+        """Read and check meta.json against the files; make a new store's files, migrate
+        schema 1. The schema version the files now have (0: nothing there, for a reader)."""
+        meta = read_meta(self.data_dir)
+        self.shards = meta.shards
+        if meta.version == 1:
+            if self.readonly:
+                raise StoreError(
+                    f"{self.data_dir}: the store needs a migration; start the bot once"
+                )
+            migrate_v1(self.data_dir)
+            return SCHEMA_VERSION
         if self.readonly:
-            raise StoreError(f"{self.data_dir}: the store needs a migration; start the bot once")
-        migrate(self.data_dir, version)
+            return meta.version
+        check_writable(self.data_dir, self.root)
+        if meta.version == 0:  # nothing to read: make the files first
+            complete_layout(self.data_dir, self.shards, fresh=True)
+            return SCHEMA_VERSION
+        return meta.version
 
     def _load(self) -> None:
-        if not self.readonly:  # half-written temp files of a killed process: never read, drop them
-            for stale in self.root.rglob("*.tmp"):
-                stale.unlink(missing_ok=True)
-            for folder in ("subscribers", "deliveries", "history"):
-                (self.root / folder).mkdir(parents=True, exist_ok=True)
         self._shards = [Shard(self.root, n, self.readonly) for n in range(self.shards)]
         for shard in self._shards:
-            for doc in shard.subs:
-                sub = checked(shard.sub_path, doc.doc_id, subscriber_from_doc, doc)
-                shard.sub_ids[sub.key] = doc.doc_id
+            for sub in shard.subscribers(self.shards):
                 self._subscribers[sub.key] = sub
-            for path, table in ((shard.del_path, shard.dels), (shard.hist_path, shard.hist)):
-                for doc in table:
-                    delivery = checked(path, doc.doc_id, delivery_from_doc, doc)
-                    shard.table_of(delivery)[1][delivery.id] = doc.doc_id
-                    self._index(delivery)
-        runs_path = self.root / "runs.json"
-        self._runs_db = TinyDB(runs_path, storage=AtomicJSONStorage, readonly=self.readonly)
-        for doc in self._runs_db.table("runs", cache_size=0):
-            run = checked(runs_path, doc.doc_id, run_from_doc, doc)
-            self._run_ids[run.id] = doc.doc_id
-            self._runs[run.id] = run
+            for delivery in shard.deliveries(self.shards):
+                self._index(delivery)
+        self._runs = RunLog(self.root / RUNS, readonly=self.readonly)
 
     def _shard(self, key: str) -> Shard:
         if not self._shards:
-            raise StoreError(f"{self.root}: the store is closed")
+            raise closed(self.root)
         return self._shards[shard_of(key, self.shards)]
 
     def _index(self, delivery: Delivery) -> None:
@@ -378,7 +373,8 @@ class Store:
                 )
         for number, folds in work.items():
             self._fold(self._shards[number], folds)
-        self._compact_runs(cutoff)
+        if self._runs is not None:
+            self._runs.drop_before(cutoff)
         return sum(len(old) for folds in work.values() for old, _ in folds)
 
     def _fold(self, shard: Shard, folds: list[tuple[list[Delivery], Delivery]]) -> None:
@@ -407,27 +403,12 @@ class Store:
 
     def record_run(self, run: Run) -> Run:
         """Insert or replace a run record (started before sending, finished after)."""
-        assert self._runs_db is not None, "store is closed"
-        table = self._runs_db.table("runs", cache_size=0)
-        doc_id = self._run_ids.get(run.id)
-        if doc_id is None:
-            self._run_ids[run.id] = table.insert(run.as_doc())
-        else:
-            table.update(run.as_doc(), doc_ids=[doc_id])
-        self._runs[run.id] = run
-        return run
+        if self._runs is None:
+            raise closed(self.root)
+        return self._runs.record(run)
 
     def runs(self, limit: int = 20) -> list[Run]:
-        return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)[:limit]
-
-    def _compact_runs(self, cutoff: datetime) -> None:
-        old = [r.id for r in self._runs.values() if r.started < cutoff]
-        if old and self._runs_db is not None:
-            self._runs_db.table("runs", cache_size=0).remove(
-                doc_ids=[self._run_ids.pop(i) for i in old]
-            )
-            for run_id in old:
-                del self._runs[run_id]
+        return self._runs.latest(limit) if self._runs is not None else []
 
     def stats(self) -> StoreStats:
         states: dict[str, int] = defaultdict(int)
