@@ -185,3 +185,8 @@ def test_the_readme_transcript_is_what_the_console_prints(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     printed = proc.stdout.rstrip("\n").splitlines()
     assert printed == shown, "README's transcript is out of date; paste this:\n" + proc.stdout
+
+
+def test_the_version_the_readme_shows_is_the_packages() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert f"prints `digestbot {pyproject['project']['version']}`" in readme()
