@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.commands import REGISTRY
 from bot.cli import build_parser
-from bot.commands import REGISTRY
 from bot.config import DigestDefaults, SummaryConfig, TelegramConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,16 +16,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
+from bot import redact
+from bot.cli import ask, corpus, digest_cmd, run
+from bot.cli.args import add_global_options, package_version, verbosity
+from bot.cli.locate import locate_corpus
+from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout
+from bot.config import Config, ConfigError, load_config
+from bot.errors import UsageError
+from bot.store.tinydb.atomic import StoreError
 from summariser import CorpusError
-
-from .. import redact
-from ..config import Config, ConfigError, load_config
-from ..errors import UsageError
-from ..storage import StoreError
-from . import ask, corpus, digest_cmd, run
-from .args import add_global_options, package_version, verbosity
-from .locate import locate_corpus
-from .output import OutputFailed, guarded_stdout, silence_stdout
 
 log = logging.getLogger("digestbot")
 

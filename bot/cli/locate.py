@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from ..config import Config, ConfigError
-from ..errors import UsageError
+from bot.config import Config, ConfigError
+from bot.errors import UsageError
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 HOW = "--corpus DIR, or [corpus] folder in a --config file (see config.example.toml)"
