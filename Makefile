@@ -3,17 +3,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOG    := $(VENV)/install.log
 
 .PHONY: run test test-slow bench clean
 
+# First use: one line saying what is happening, pip's output in $(LOG) (shown only on failure).
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
+	@if [ -f $(STAMP) ]; then \
+	  echo "digestbot: pyproject.toml changed, updating .venv..."; \
+	else \
+	  echo "digestbot: first run, installing into .venv (about a minute)..."; \
+	fi
+	@mkdir -p $(VENV)
+	@{ $(PYTHON) -m venv $(VENV) \
+	  && $(BIN)/pip install --upgrade pip \
+	  && $(BIN)/pip install -e '.[dev,bench]'; } > $(LOG) 2>&1 \
+	  || { tail -n 40 $(LOG); \
+	       echo "digestbot: installing into .venv failed (above: the end of $(LOG))"; exit 1; }
+	@touch $(STAMP)
+	@echo "digestbot: installed (pip's output: $(LOG))"
 
 run: $(STAMP)
-	$(BIN)/digestbot run
+	@$(BIN)/digestbot run
 
 test: $(STAMP)
 	$(BIN)/ruff check bot summariser tests bench

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,193 @@ def test_every_command_is_documented_in_the_readme() -> None:
         if name == "summarize":
             continue
         assert f"`digestbot {name}" in readme, f"digestbot {name} is not in README.md"
+
+
+# --- newcomer basics: --version, options after the command, where the corpus is, full stdout ---
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert exit_code(["--version"]) == 0
+    assert capsys.readouterr().out == f"digestbot {pyproject['project']['version']}\n"
+
+
+def _one_post_config(tmp_path: Path) -> Path:
+    """A config whose corpus is a folder holding only seed 003."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    seed = next(SEEDS.glob("003_*.txt"))
+    (folder / seed.name).write_bytes(seed.read_bytes())
+    config = tmp_path / "x.toml"
+    config.write_text('[corpus]\nfolder = "one"\n', encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--config", "{config}", "corpus", "--json"],
+        ["corpus", "--config", "{config}", "--json"],
+        ["corpus", "--json", "--config", "{config}"],
+        ["--corpus", "{seeds}", "corpus", "--config", "{config}", "--json"],
+    ],
+)
+def test_global_options_work_before_and_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    values = {"config": str(_one_post_config(tmp_path)), "seeds": str(SEEDS)}
+    assert main([a.format(**values) for a in argv]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    expected = 5 if "--corpus" in argv else 1  # --corpus overrides the config's [corpus] folder
+    assert len(rows) == expected
+
+
+def test_an_option_after_the_command_overrides_the_same_option_before_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _one_post_config(tmp_path)
+    argv = ["--corpus", str(tmp_path / "missing"), "corpus", "--corpus", str(config.parent / "one")]
+    assert main([*argv, "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == ["003_15a94c804d3a0ae1"]
+
+
+def test_bad_options_after_the_command_are_one_line_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code(["corpus", "--config", "/nonexistent.toml"]) == 2
+    assert capsys.readouterr().err == "digestbot: /nonexistent.toml: config file not found\n"
+    assert exit_code(["summarise", "000", "--data"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --data: expected one argument" in err and err.count("\n") == 1
+
+
+def test_verbose_counts_before_and_after_the_command() -> None:
+    from bot.cli.args import verbosity
+
+    parser = build_parser()
+    assert verbosity(parser.parse_args(["corpus"])) == 0
+    assert verbosity(parser.parse_args(["-v", "corpus", "-v"])) == 2
+    assert verbosity(parser.parse_args(["corpus", "-vv"])) == 2
+
+
+def test_help_after_the_command_lists_the_global_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code(["ask", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--config FILE", "--corpus DIR", "--data DIR", "--verbose"):
+        assert option in out
+
+
+def test_from_another_folder_the_shipped_seeds_are_used_and_the_user_is_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The autouse fixture runs this from tmp_path, which has no ./seeds."""
+    assert main(["corpus", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 5
+    assert captured.err.count("\n") == 1
+    assert f"no seeds folder here ({tmp_path / 'seeds'})" in captured.err
+    assert f"using the example posts that come with digestbot ({SEEDS})" in captured.err
+    assert "--corpus DIR" in captured.err
+
+
+def test_a_missing_corpus_folder_says_where_it_looked_and_how_to_point_at_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exit_code(["corpus", "--corpus", "nope"]) == 2
+    assert capsys.readouterr().err == (
+        f"digestbot: --corpus nope: no such folder ({tmp_path / 'nope'}); "
+        "give a folder of seed .txt files\n"
+    )
+    config = tmp_path / "c.toml"
+    config.write_text('[corpus]\nfolder = "posts"\n', encoding="utf-8")
+    assert exit_code(["--config", str(config), "show", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"digestbot: {config}: corpus.folder: no such folder ({tmp_path / 'posts'}); "
+        "fix [corpus] folder there, or give --corpus DIR\n"
+    )
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    assert exit_code(["corpus", "--corpus", "file.txt"]) == 2
+    assert "file.txt: a file, not a folder" in capsys.readouterr().err
+
+
+def test_without_a_checkout_the_default_corpus_error_says_how_to_point_at_one(
+    tmp_path: Path,
+) -> None:
+    """Installed from a wheel there are no shipped seeds to fall back to."""
+    import io
+
+    from bot.cli.locate import locate_corpus
+    from bot.config import Config, ConfigError
+    from bot.errors import UsageError
+
+    err = io.StringIO()
+    with pytest.raises(UsageError) as caught:
+        locate_corpus(Config(), from_option=False, stderr=err, checkout=tmp_path)
+    assert str(caught.value) == (
+        f"no corpus: looked for the default ./seeds at {tmp_path / 'seeds'}: no such folder; "
+        "point at a folder of seed .txt files with --corpus DIR, or [corpus] folder in a "
+        "--config file (see config.example.toml)"
+    )
+    assert err.getvalue() == "" and not isinstance(caught.value, ConfigError)
+
+
+def _cli(*argv: str, stdout: object, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--corpus", str(SEEDS), "--data", str(cwd / "d"), *argv],
+        stdout=stdout,  # type: ignore[arg-type]
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+
+
+FULL_MESSAGE = (
+    "digestbot: cannot write the output: the device it goes to is full "
+    "(free some space, or send the output elsewhere)\n"
+)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "argv", [["corpus"], ["corpus", "--json"], ["show", "001"], ["summarise", "4", "--json"]]
+)
+def test_stdout_to_a_full_device_is_one_line_and_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = _cli(*argv, stdout=full, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (2, FULL_MESSAGE)
+
+
+def test_stdout_to_a_file_on_a_full_filesystem_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)])
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (no CAP_SYS_ADMIN in this container)")
+    try:
+        with open(mount / "filler", "wb") as filler, contextlib.suppress(OSError):
+            filler.write(b"x" * 128 * 1024)  # fills the 64 KB
+        with open(mount / "out.json", "w") as out:
+            proc = _cli("show", "003", "--json", stdout=out, cwd=tmp_path)
+        assert (proc.returncode, proc.stderr) == (2, FULL_MESSAGE)
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_reader_that_goes_away_is_not_an_error_and_prints_nothing(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--corpus", str(SEEDS), "show", "001", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head` exiting before the command writes
+    err = proc.stderr.read().decode()
+    assert (proc.wait(timeout=120), err) == (0, "")

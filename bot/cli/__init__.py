@@ -1,13 +1,14 @@
 """The `digestbot` command: a thin argparse layer over the library.
 
 Each sub-command lives in its own module with a ``register(subparsers)`` function. Errors a user
-can fix (bad arguments, unknown ids, bad config) print one line on stderr and exit with 2; bugs
-are logged with a traceback and exit with 1.
+can fix (bad arguments, unknown ids, bad config, no corpus, output that cannot be written) print
+one line on stderr and exit with 2; bugs are logged with a traceback and exit with 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,10 @@ from typing import NoReturn
 
 from bot import redact
 from bot.cli import ask, corpus, digest_cmd, run
-from bot.config import ConfigError, load_config
+from bot.cli.args import add_global_options, package_version, verbosity
+from bot.cli.locate import locate_corpus
+from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout
+from bot.config import Config, ConfigError, load_config
 from bot.errors import UsageError
 from bot.store.tinydb.atomic import StoreError
 from summariser import CorpusError
@@ -39,48 +43,51 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digestbot",
         description="Digests, summaries and answers over blog posts and their comment threads.",
     )
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="TOML configuration (default: the embedded default: ./seeds, ./data, console)",
-    )
-    parser.add_argument(
-        "--corpus", metavar="DIR", help="folder of seed .txt files (overrides [corpus] folder)"
-    )
-    parser.add_argument(
-        "--data",
-        metavar="DIR",
-        help="data folder for store, cache, index (overrides [data] folder)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
-    )
+    parser.add_argument("--version", action="version", version=f"digestbot {package_version()}")
+    add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in MODULES:
         module.register(sub)
+    for sub_parser in {id(p): p for p in sub.choices.values()}.values():  # aliases share one
+        add_global_options(sub_parser, after_command=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
+    _setup_logging(verbosity(args))
     try:
-        config = load_config(args.config)
-        if args.corpus:
-            config = replace(config, corpus_dir=Path(args.corpus))
-        if args.data:
-            config = replace(config, data_dir=Path(args.data))
-        return int(args.handler(config, args) or 0)
+        with guarded_stdout():
+            return int(args.handler(_config(args), args) or 0)
     except (UsageError, ConfigError, CorpusError, StoreError) as exc:
-        print(f"digestbot: {redact.redact(str(exc))}", file=sys.stderr)
+        _say(redact.redact(str(exc)))
         return 2
     except KeyboardInterrupt:
-        print("digestbot: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
-    except BrokenPipeError:
-        return 0
+    except OutputFailed as exc:
+        silence_stdout()
+        if exc.reader_gone:  # the reader went away (| head): not an error
+            return 0
+        _say(exc.message())
+        return 2
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    if args.corpus:
+        config = replace(config, corpus_dir=Path(args.corpus))
+    if args.data:
+        config = replace(config, data_dir=Path(args.data))
+    return locate_corpus(config, from_option=bool(args.corpus), stderr=sys.stderr)
+
+
+def _say(message: str) -> None:
+    """One line on stderr (which may be as broken as stdout: then say nothing)."""
+    with contextlib.suppress(OSError):
+        print(f"digestbot: {message}", file=sys.stderr, flush=True)
 
 
 def _setup_logging(verbosity: int) -> None:
