@@ -98,7 +98,7 @@ async def test_a_send_confirmed_on_a_full_disk_is_recorded_and_never_sent_again(
     london(store, chats)
     first = FillingSender(disk=disk, parts=parts)
     run = await outbox(store, first).tick(AT8)
-    assert shutil.disk_usage(disk.root).free < 1 << 20  # what the reserve gave back, at most
+    assert shutil.disk_usage(disk.root).free <= 1 << 20  # what the reserve gave back, at most
     assert run.sent == 1 and first.chats() == ["c0"]  # c1 and c2 did not start
     [logged] = full_writes(caplog)
     assert logged.startswith(str(data / "store" / "deliveries")) and logged.count(".json") == 1
