@@ -95,9 +95,9 @@ def _scrub(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:  # a bad format string: leave it to logging's own error path
         return
-    clean = redact(message)
-    if clean != message:
-        record.msg, record.args = clean, None
+    # Frozen now, even when clean: arguments formatted later could have changed meanwhile
+    # (PTB logs getFile's result dict, then writes the token into its file_path).
+    record.msg, record.args = redact(message), None
     if record.exc_info and record.exc_info[1] is not None:
         text = "".join(traceback.format_exception(*record.exc_info))
         record.exc_text = redact(text).rstrip("\n")

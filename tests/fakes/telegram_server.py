@@ -14,6 +14,9 @@ UTF-16 units after HTML parsing, known balanced tags, 64-byte callback data). Te
 are scripted with :meth:`FakeTelegram.fail` / :meth:`FakeTelegram.block`, a timeout after
 delivery with :meth:`FakeTelegram.delay_response`; ``rate_limit = True`` answers 429 beyond 30
 messages in any 1 s and 20 per group chat in any 60 s (``clock`` is replaceable for tests).
+As Telegram, it answers another well-formed token 401 Unauthorized and a malformed one, an
+unknown method or any other path 404 Not Found (JSON bodies); ``path="/botapi"`` serves it under
+a self-hosted server's own path (files under ``/botapi/file/bot<TOKEN>/``).
 
 The token appears only in request paths; nothing here logs it (the access log is off).
 """
@@ -38,6 +41,8 @@ from tests.fakes.telegram_protocol import (
     RedactToken,
     allowed_update,
     normalise,
+    not_found,
+    token_refused,
 )
 from tests.fakes.telegram_updates import JSON, TOKEN, bot_user
 from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
@@ -54,14 +59,16 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 class FakeTelegram(Methods):
     """The loopback Bot API server; see the module docstring."""
 
-    def __init__(self, *, token: str = TOKEN, strict_html: bool = True) -> None:
+    def __init__(self, *, token: str = TOKEN, strict_html: bool = True, path: str = "") -> None:
         super().__init__()
         self.token = token
+        self.path = path  # a self-hosted server's own path, e.g. "/botapi"
         self.strict_html = strict_html
         self.rate_limit = False
         self.clock: Callable[[], float] = time.monotonic
         self.port = 0
         self.calls: list[Call] = []
+        self.requests = 0  # every request, refused ones (wrong token, wrong path) included
         self.delivered: dict[int, list[JSON]] = {}
         self.webhook: dict[str, str] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []
@@ -78,7 +85,7 @@ class FakeTelegram(Methods):
                 *("editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery"),
                 *("setMyCommands", "getMyCommands", "deleteMyCommands", "deleteWebhook"),
                 *("setWebhook", "getWebhookInfo", "getChatMember", "getChatAdministrators"),
-                *("getChat", "close", "logOut"),
+                *("getChat", "getFile", "close", "logOut"),
             )
         }
 
@@ -86,17 +93,20 @@ class FakeTelegram(Methods):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"http://127.0.0.1:{self.port}{self.path}/bot"
 
     @property
     def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return f"http://127.0.0.1:{self.port}{self.path}/file/bot"
 
     async def start(self, port: int = 0, routes: Sequence[web.RouteDef] = ()) -> None:
-        """Listen on 127.0.0.1:``port`` (0 = a free one); ``routes`` are served first."""
+        """Listen on 127.0.0.1:``port`` (0 = a free one); ``routes`` are served first. Any
+        other path answers Telegram's JSON 404."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_routes(routes)
-        app.router.add_route("*", "/{prefix}/{method}", self._dispatch)
+        app.router.add_get(self.path + "/file/{prefix}/{file_path:.+}", self.download)
+        app.router.add_route("*", self.path + "/{prefix}/{method}", self._dispatch)
+        app.router.add_route("*", "/{tail:.*}", not_found)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
@@ -210,9 +220,11 @@ class FakeTelegram(Methods):
     # ------------------------------------------------------------ HTTP
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        self.requests += 1
         prefix, method = request.match_info["prefix"], request.match_info["method"]
-        if prefix != f"bot{self.token}":
-            return ApiError(401, "Unauthorized").response()
+        refused = token_refused(prefix, self.token)
+        if refused is not None:
+            return refused.response()
         if request.content_type == "application/json":
             raw = await request.json() if request.can_read_body else {}
             params = normalise(raw, from_json=True)
