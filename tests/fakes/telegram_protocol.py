@@ -1,4 +1,5 @@
-"""How the fake Bot API server reads requests and which updates it hands out; a log filter."""
+"""How the fake Bot API server reads requests, refuses tokens and paths, which updates it hands
+out, how it posts to a webhook; a log filter."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.telegram_updates import JSON
@@ -81,3 +83,21 @@ class RedactToken(logging.Filter):
         if self.token in message:
             record.msg, record.args = message.replace(self.token, "<token>"), None
         return True
+
+
+async def post_webhook(
+    url: str,
+    update: JSON,
+    secret_token: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> int:
+    """POST ``update`` to a bot's webhook as Telegram does; the HTTP status it answered."""
+    headers = {"Content-Type": "application/json"}
+    if secret_token is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
+    async with contextlib.AsyncExitStack() as stack:
+        if session is None:
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+        async with session.post(url, data=json.dumps(update), headers=headers) as response:
+            return response.status
+    raise AssertionError("unreachable")  # pragma: no cover

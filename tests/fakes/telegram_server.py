@@ -24,8 +24,6 @@ The token appears only in request paths; nothing here logs it (the access log is
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import math
 import time
 from collections import Counter, deque
@@ -42,6 +40,7 @@ from tests.fakes.telegram_protocol import (
     allowed_update,
     normalise,
     not_found,
+    post_webhook,
     token_refused,
 )
 from tests.fakes.telegram_updates import JSON, TOKEN, bot_user
@@ -390,21 +389,3 @@ class FakeTelegram(Methods):
         while not self.pending:
             await self.take_updates(0, 100, 3600.0)
         return self.pending
-
-
-async def post_webhook(
-    url: str,
-    update: JSON,
-    secret_token: str | None = None,
-    session: aiohttp.ClientSession | None = None,
-) -> int:
-    """POST ``update`` to a bot's webhook as Telegram does; the HTTP status it answered."""
-    headers = {"Content-Type": "application/json"}
-    if secret_token is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
-    async with contextlib.AsyncExitStack() as stack:
-        if session is None:
-            session = await stack.enter_async_context(aiohttp.ClientSession())
-        async with session.post(url, data=json.dumps(update), headers=headers) as response:
-            return response.status
-    raise AssertionError("unreachable")  # pragma: no cover
