@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import redact
-from .tokens import token_problem
+from bot import redact
+from bot.platforms.telegram.tokens import token_problem
 
 SUMMARY_METHODS = ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

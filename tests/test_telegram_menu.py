@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.frontends.telegram import TelegramFrontend, file_url
-from bot.frontends.telegram_menu import Backoff
+from bot.platforms.telegram.frontend import TelegramFrontend, file_url
+from bot.platforms.telegram.menu import Backoff
 from tests.app_fixtures import FakeClock, open_app
 from tests.bot_process import ServerThread, start_cli, wait_until
 from tests.fakes.telegram_server import ApiError, FakeTelegram
 from tests.test_telegram_startup import assert_token_nowhere, write_config
 
-MENU_LOGGER = "bot.frontends.telegram_menu"
+MENU_LOGGER = "bot.platforms.telegram.menu"
 
 
 @pytest.fixture

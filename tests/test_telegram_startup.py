@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lock import DataDirLock
+from bot.store.tinydb.lock import DataDirLock
 from tests.bot_process import ServerThread, run_cli
 from tests.fakes.telegram_server import ApiError
 

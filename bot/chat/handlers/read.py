@@ -1,0 +1,145 @@
+"""Commands that read: /start, /help, /latest, /post, /ask, /digest, /why."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.chat.commands import Command, command, help_reply, usage
+from bot.chat.reply import Reply
+from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_reply
+from bot.corpus.folder import resolve_post, short_id
+from bot.delivery.sender import Blocked, Failed, Sent, Unknown
+from bot.domain.digest import pick
+from bot.domain.schedule import next_slot
+from bot.errors import UsageError
+from summariser import QueryError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+MAX_ASK = 500
+NOTHING_NEW = "Nothing new since your last digest."
+FULL_SENTENCES, FULL_COMMENTS = 6, 6
+
+
+@command("start", "/start", "what this bot does and how to begin")
+def start(app: App, cmd: Command) -> Reply:
+    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    status = (
+        "This chat is subscribed; /settings shows when digests come."
+        if sub and sub.active
+        else "Send /subscribe to get a daily digest here (e.g. /subscribe 08:00 Europe/London)."
+    )
+    return Reply.text(
+        f"Hello! I summarise {len(app.posts)} blog posts and their comment threads.",
+        status,
+        "Ask me anything with /ask, e.g. /ask short sentences. /help lists every command.",
+    )
+
+
+@command("help", "/help", "this list of commands")
+def help_(app: App, cmd: Command) -> Reply:
+    return help_reply()
+
+
+@command("latest", "/latest [N]", "the newest posts (default 5)")
+def latest(app: App, cmd: Command) -> Reply:
+    count = _int_arg(cmd.args, "latest", default=5, low=1, high=20)
+    return latest_reply(app.latest(count))
+
+
+@command("post", "/post ID", "a post's full summary with more comments", aliases=("read",))
+def post(app: App, cmd: Command) -> Reply:
+    parts = cmd.args.split()
+    if len(parts) != 1:
+        raise usage("post")
+    return full_summary(app, parts[0], comments=FULL_COMMENTS)
+
+
+def full_summary(app: App, post_id: str, *, comments: int) -> Reply:
+    """The post's summary with ``comments`` top comments (also the "more comments" button)."""
+    found = resolve_post(app.posts, post_id)
+    summary = app.cache.get(
+        found, sentences=FULL_SENTENCES, comments=comments, method=app.config.summary.method
+    )
+    return summary_reply(summary, found)
+
+
+@command("ask", "/ask QUERY", "what has been said about a topic, quoted from posts and comments")
+def ask(app: App, cmd: Command) -> Reply:
+    query = cmd.args.strip()
+    if not query:
+        raise usage("ask")
+    if len(query) > MAX_ASK:
+        raise UsageError(f"That question is {len(query)} characters long; keep it under {MAX_ASK}.")
+    try:
+        hits = app.index.search(query, limit=3, per_post=2)
+    except QueryError as exc:
+        text = str(exc)
+        return Reply.text(text[:1].upper() + text[1:])  # a chat line starts with a capital
+    suggestions = [] if hits else app.index.suggest(query)
+    return answer_reply(query, hits, suggestions)
+
+
+@command("digest", "/digest", "what is new for this chat, now")
+async def digest(app: App, cmd: Command) -> Reply:
+    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    if sub is None or not sub.active:
+        raise UsageError("This chat has no subscription yet; send /subscribe first.")
+    if cmd.chat.platform not in app.outbox.senders:
+        preview = app.outbox.preview(sub, app.now())
+        return digest_reply(preview) if preview else Reply.text(NOTHING_NEW)
+    outcome = await app.outbox.send_now(sub, app.now())
+    if outcome is None:
+        return Reply.text(NOTHING_NEW)
+    if isinstance(outcome, Sent | Blocked):
+        return Reply(())
+    if isinstance(outcome, Unknown):
+        return Reply.text("The digest may not have arrived (no answer from the chat service).")
+    assert isinstance(outcome, Failed)
+    return Reply.text("Sorry, the digest could not be sent just now; please try again later.")
+
+
+@command("why", "/why ID", "did or will this chat get that post, and why (not)")
+def why(app: App, cmd: Command) -> Reply:
+    parts = cmd.args.split()
+    if len(parts) != 1:
+        raise usage("why")
+    found = resolve_post(app.posts, parts[0])
+    name = f"“{found.title}” ({short_id(found.id)})"
+    sent = [
+        d
+        for d in app.store.deliveries(platform=cmd.chat.platform, chat_id=cmd.chat.id)
+        if any(i.post_id == found.id for i in d.items)
+    ]
+    if sent:
+        last = sent[-1]
+        when = last.slot or f"{last.created:%Y-%m-%d} (on demand)"
+        return Reply.text(f"{name} was in this chat's digest of {when} ({last.state}).")
+    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    if sub is None or not sub.active:
+        return Reply.text(f"{name} has not been sent here: this chat has no active subscription.")
+    index = app.outbox.posts
+    if sub.topics and index.matching_topic(found, sub.topics) is None:
+        topics = ", ".join(sub.topics)
+        return Reply.text(f"{name} will not be sent: it matches none of your topics ({topics}).")
+    picks = pick(sub, index, app.store.history(sub.platform, sub.chat_id))
+    slot = next_slot(sub, app.now())
+    local = slot.at.astimezone(sub.zone)
+    if any(p.post.id == found.id for p in picks):
+        return Reply.text(
+            f"{name} will be in the next digest, {local:%A %d %B at %H:%M} ({sub.timezone})."
+        )
+    return Reply.text(
+        f"{name} is not in the next digest: {sub.posts} newer or more discussed posts come first "
+        "(raise the number with /posts N)."
+    )
+
+
+def _int_arg(text: str, name: str, *, default: int, low: int, high: int) -> int:
+    parts = text.split()
+    if not parts:
+        return default
+    if len(parts) != 1 or not parts[0].isdigit() or not low <= int(parts[0]) <= high:
+        raise usage(name)
+    return int(parts[0])

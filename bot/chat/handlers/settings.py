@@ -1,0 +1,178 @@
+"""Commands that change or show a chat's subscription, and /stats for the bot's admins."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.chat.commands import Command, command, usage
+from bot.chat.reply import Reply
+from bot.domain.records import WEEKDAYS, Subscriber
+from bot.domain.schedule import next_slot
+from bot.errors import UsageError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_DAYS = {day: day for day in WEEKDAYS} | {
+    full: full[:3]
+    for full in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
+_DAYS |= {"tues": "tue", "thur": "thu", "thurs": "thu"}
+
+
+def parse_subscribe(args: str) -> dict[str, Any]:
+    """'08:00 Europe/London weekly fri' (any order, all optional) -> settings changes."""
+    changes: dict[str, Any] = {}
+    words = args.split()
+    i = 0
+    while i < len(words):
+        word, low = words[i], words[i].lower()
+        if _TIME.match(word):
+            hour, minute = word.split(":")
+            changes["time"] = f"{int(hour):02d}:{minute}"
+        elif low in ("daily", "weekly"):
+            changes["frequency"] = low
+            if low == "weekly" and i + 1 < len(words) and words[i + 1].lower() in _DAYS:
+                changes["weekday"] = _DAYS[words[i + 1].lower()]
+                i += 1
+        elif "/" in word or low == "utc":
+            changes["timezone"] = _zone(word)
+        else:
+            raise usage("subscribe")
+        i += 1
+    return changes
+
+
+def _zone(word: str) -> str:
+    try:
+        return ZoneInfo("UTC" if word.lower() == "utc" else word).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"Unknown time zone '{word[:40]}'; use a name like Europe/London."
+        ) from None
+
+
+def describe(sub: Subscriber, app: App) -> str:
+    slot = next_slot(sub, app.now())
+    local = slot.at.astimezone(sub.zone)
+    when = "every day" if sub.frequency == "daily" else f"every {sub.weekday.capitalize()}"
+    topics = ", ".join(sub.topics) if sub.topics else "all posts"
+    return (
+        f"Digest {when} at {sub.time} ({sub.timezone}), {sub.posts} posts, topics: {topics}.\n"
+        f"Next digest: {local:%A %d %B %Y at %H:%M} your time."
+    )
+
+
+def _sub(app: App, cmd: Command) -> Subscriber:
+    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    if sub is None or not sub.active:
+        raise UsageError("This chat has no subscription yet; send /subscribe first.")
+    return sub
+
+
+def _update(app: App, cmd: Command, **changes: Any) -> Subscriber:
+    _sub(app, cmd)
+    return app.store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=app.now(), **changes)
+
+
+@command(
+    "subscribe",
+    "/subscribe [HH:MM] [Area/City] [daily|weekly DAY]",
+    "get digests here (defaults from the bot's settings)",
+    changes_group=True,
+)
+def subscribe(app: App, cmd: Command) -> Reply:
+    changes = parse_subscribe(cmd.args)
+    kind = "channel" if cmd.chat.kind == "channel" else "group" if cmd.chat.is_group else "private"
+    store, now = app.store, app.now()
+    store.subscribe(cmd.chat.platform, cmd.chat.id, now=now, defaults=app.config.digest, kind=kind)
+    sub = store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=now, kind=kind, **changes)
+    return Reply.text(
+        "Subscribed. " + describe(sub, app), "Change it with /time, /timezone, /topics, /posts."
+    )
+
+
+@command("unsubscribe", "/unsubscribe", "stop digests in this chat", changes_group=True)
+def unsubscribe(app: App, cmd: Command) -> Reply:
+    if app.store.get_subscriber(cmd.chat.platform, cmd.chat.id) is None:
+        return Reply.text("This chat was not subscribed.")
+    app.store.set_active(cmd.chat.platform, cmd.chat.id, False, now=app.now())
+    return Reply.text("Unsubscribed: no more digests here. /subscribe brings them back.")
+
+
+@command("settings", "/settings", "this chat's digest settings and next send time")
+def settings(app: App, cmd: Command) -> Reply:
+    return Reply.text(describe(_sub(app, cmd), app))
+
+
+@command("time", "/time HH:MM", "the local time digests are sent", changes_group=True)
+def time(app: App, cmd: Command) -> Reply:
+    match = _TIME.match(cmd.args.strip())
+    if not match:
+        raise usage("time")
+    sub = _update(app, cmd, time=f"{int(match.group(1)):02d}:{match.group(2)}")
+    return Reply.text(describe(sub, app))
+
+
+@command("timezone", "/timezone Area/City", "this chat's time zone", changes_group=True)
+def timezone(app: App, cmd: Command) -> Reply:
+    parts = cmd.args.split()
+    if len(parts) != 1:
+        raise usage("timezone")
+    return Reply.text(describe(_update(app, cmd, timezone=_zone(parts[0])), app))
+
+
+@command(
+    "topics",
+    "/topics [set A, B | add A | clear]",
+    "keyword filters for digests (none = everything)",
+    changes_group=True,
+)
+def topics(app: App, cmd: Command) -> Reply:
+    sub = _sub(app, cmd)
+    verb, _, rest = cmd.args.strip().partition(" ")
+    verb = verb.lower()
+    given = [t.strip().lower() for t in rest.split(",") if t.strip()]
+    if not verb:
+        shown = ", ".join(sub.topics) if sub.topics else "none (every post)"
+        return Reply.text(f"Topics: {shown}.")
+    if verb == "clear" and not rest.strip():
+        new: tuple[str, ...] = ()
+    elif verb in ("set", "add") and given:
+        base = sub.topics if verb == "add" else ()
+        new = tuple(dict.fromkeys((*base, *given)))
+    else:
+        raise usage("topics")
+    if any(len(t) > 60 for t in new):
+        raise UsageError("A topic can be at most 60 characters long.")
+    sub = _update(app, cmd, topics=new)
+    return Reply.text(describe(sub, app))
+
+
+@command("posts", "/posts N", "posts per digest (1-20)", changes_group=True)
+def posts(app: App, cmd: Command) -> Reply:
+    text = cmd.args.strip()
+    if not text.isdigit() or not 1 <= int(text) <= 20:
+        raise usage("posts")
+    return Reply.text(describe(_update(app, cmd, posts=int(text)), app))
+
+
+@command("stats", "/stats", "subscribers and deliveries (bot admins only)", admin_only=True)
+def stats(app: App, cmd: Command) -> Reply:
+    s = app.store.stats()
+    states = ", ".join(f"{k} {v}" for k, v in sorted(s.deliveries.items())) or "none"
+    unknown = app.outbox.unknown()
+    lines = [
+        f"Posts: {len(app.posts)}; indexed: {len(app.index)}.",
+        f"Subscribers: {s.subscribers} ({s.active} active).",
+        f"Deliveries: {states}.",
+    ]
+    if s.last_run is not None:
+        lines.append(f"Last run: {s.last_run.id}.")
+    if unknown:
+        shown = ", ".join(d.id for d in unknown[:5])
+        lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
+    return Reply.text(*lines)

@@ -1,0 +1,89 @@
+"""The interface front ends implement to deliver digests, and the outcomes they report.
+
+A front end (console, Telegram, Slack) renders a platform-neutral :class:`Digest` into
+its own messages and returns exactly one outcome:
+
+- :class:`Sent`: every message went out; ``message_ids`` are the platform's ids.
+- :class:`Blocked`: the chat is gone for good (bot blocked, kicked, chat deleted); the subscriber
+  is deactivated and nothing is retried.
+- :class:`Failed`: nothing was delivered. ``retryable=True`` (rate limit, network down, 5xx)
+  keeps the delivery pending for the next run; ``retryable=False`` (a bad request) gives up.
+- :class:`Unknown`: the request was sent but no answer came (a timeout after sending): the
+  message may or may not have arrived. It is reported, never resent automatically.
+
+A send that raises ``TimeoutError`` counts as Unknown; any other exception counts as a failure
+that is not retried, and is logged with its traceback.
+
+A digest can take several messages. The sender reports each one as it goes out through
+:class:`Progress` (the outbox records it), and a resumed delivery starts after the messages
+already recorded: a crash between two messages of one digest repeats none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from bot.domain.digest import Digest
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Blocked:
+    reason: str = "the chat blocked the bot or no longer exists"
+
+
+@dataclass(frozen=True)
+class Failed:
+    retryable: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str = "no answer after sending (timeout)"
+
+
+Outcome = Sent | Blocked | Failed | Unknown
+
+
+def _ignore(message_ids: tuple[str, ...]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done``: ids of the digest's first messages, already delivered (skip them);
+    ``record(ids)``: called with all ids so far after each message that went out."""
+
+    done: tuple[str, ...] = ()
+    record: Callable[[tuple[str, ...]], None] = field(default=_ignore)
+
+
+NO_PROGRESS = Progress()  # a fresh send whose progress nobody records
+
+
+@runtime_checkable
+class Sender(Protocol):
+    """What the outbox needs from a front end: one platform, one async send per digest."""
+
+    @property
+    def platform(self) -> str:
+        """The platform name stored with subscribers: 'console', 'telegram', 'slack'."""
+        ...
+
+    @property
+    def max_in_flight(self) -> int:
+        """How many digests the outbox may send side by side on this platform (1 = in turn)."""
+        ...
+
+    async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:
+        """Deliver ``digest`` to ``chat_id`` (possibly as several messages, those after
+        ``progress.done``) and say how it went."""
+        ...
