@@ -11,10 +11,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import redact
+from bot.platforms.telegram.tokens import token_problem
 
 SUMMARY_METHODS = ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -66,10 +70,19 @@ class Config:
     console_admins: tuple[str, ...] = ("console",)
     source: str = "<embedded default>"
 
-    def telegram_token(self, environ: dict[str, str] | None = None) -> str | None:
-        """The bot token from the environment variable named in the config, or None."""
+    def telegram_token(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The bot token from the environment variable named in the config, or None when it is
+        unset or empty. Registered for redaction as soon as it is read; ConfigError (never
+        showing it) when it is malformed (spaces, a line break, quotes, not ``ID:SECRET``)."""
         env = os.environ if environ is None else environ
-        return env.get(self.telegram.token_env) or None
+        value = env.get(self.telegram.token_env) or None
+        if value is None:
+            return None
+        redact.add_secret(value)
+        problem = token_problem(self.telegram.token_env, value)
+        if problem:
+            raise ConfigError(problem)
+        return value
 
 
 T = TypeVar("T")

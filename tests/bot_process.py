@@ -9,8 +9,10 @@ real speed::
 
 The token comes from ``DIGESTBOT_TELEGRAM_TOKEN`` as in production. As a module it gives the
 parent's handles: :class:`ServerProcess` (``tests.fakes.telegram_standalone`` and its control
-API, for benchmarks), :class:`ServerThread` (the same server on a thread of the test process)
-and :class:`BotProcess` (start, kill -9, peak RSS from ``/proc``).
+API, for benchmarks), :class:`ServerThread` (the same server on a thread of the test process),
+:class:`BotProcess` (start, kill -9, peak RSS from ``/proc``), and :func:`run_cli` /
+:func:`start_cli`: the real ``digestbot`` command (``python -m bot``) in a process, with the
+token variable set as given and no other ``DIGESTBOT_*`` variable inherited.
 """
 
 from __future__ import annotations
@@ -41,6 +43,40 @@ TOKEN_ENV = "DIGESTBOT_TELEGRAM_TOKEN"
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), TOKEN_ENV: TOKEN}
+
+
+def cli_env(token: str | None, **variables: str) -> dict[str, str]:
+    """The environment of a ``digestbot`` run: ours without DIGESTBOT_* plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGESTBOT_")}
+    if token is not None:
+        env[TOKEN_ENV] = token
+    return {**env, "PYTHONPATH": str(ROOT), **variables}
+
+
+def run_cli(
+    args: list[str], token: str | None, timeout: float = 120, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """``digestbot ARGS`` to completion; its exit status, stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=cli_env(token, **variables),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_cli(args: list[str], token: str | None, stderr: IO[str]) -> subprocess.Popen[str]:
+    """``digestbot ARGS`` running in the background; stderr to ``stderr``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=cli_env(token),
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
 
 
 class ServerProcess:

@@ -1,4 +1,5 @@
-"""Bot API methods of the fake server that answer from its state (chats, admins, commands).
+"""Bot API methods of the fake server that answer from its state (chats, admins, commands,
+files: getFile and the download under ``/file/bot<TOKEN>/PATH``, as Telegram serves them).
 
 The methods that send, poll or change the webhook live in :mod:`tests.fakes.telegram_server`.
 """
@@ -8,18 +9,39 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aiohttp import web
+
 from tests.fakes.telegram_inject import Injector
+from tests.fakes.telegram_protocol import token_refused
 from tests.fakes.telegram_updates import JSON, bot_user, chat, chat_full_info
 from tests.fakes.telegram_validate import ApiError, validate_outgoing
 
 
 class Methods(Injector):
-    """getMe, answerInlineQuery, the command menu and the chat/admin queries."""
+    """getMe, answerInlineQuery, the command menu, the chat/admin queries and files."""
+
+    token: str
 
     def __init__(self) -> None:
         super().__init__()
         self.strict_html = True
         self.commands: dict[str, list[JSON]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
+
+    def add_file(self, content: bytes, name: str = "document.txt") -> str:
+        """A file a user sent; its file_id for getFile."""
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = (f"documents/{name}", content)
+        return file_id
+
+    async def download(self, request: web.Request) -> web.Response:
+        refused = token_refused(request.match_info["prefix"], self.token)
+        if refused is not None:
+            return refused.response()
+        for path, content in self.files.values():
+            if path == request.match_info["file_path"]:
+                return web.Response(body=content)
+        return ApiError.not_found().response()
 
     def _chat_id(self, params: dict[str, Any]) -> int:
         try:
@@ -85,6 +107,14 @@ class Methods(Injector):
     async def _m_getChat(self, params: dict[str, Any]) -> JSON:
         chat_id = self._chat_id(params)
         return chat_full_info(self.chats.get(chat_id) or chat(chat_id))
+
+    async def _m_getFile(self, params: dict[str, Any]) -> JSON:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content),
+                "file_path": path}  # fmt: skip
 
     async def _m_close(self, params: dict[str, Any]) -> bool:
         return True

@@ -14,6 +14,9 @@ UTF-16 units after HTML parsing, known balanced tags, 64-byte callback data). Te
 are scripted with :meth:`FakeTelegram.fail` / :meth:`FakeTelegram.block`, a timeout after
 delivery with :meth:`FakeTelegram.delay_response`; ``rate_limit = True`` answers 429 beyond 30
 messages in any 1 s and 20 per group chat in any 60 s (``clock`` is replaceable for tests).
+As Telegram, it answers another well-formed token 401 Unauthorized and a malformed one, an
+unknown method or any other path 404 Not Found (JSON bodies); ``path="/botapi"`` serves it under
+a self-hosted server's own path (files under ``/botapi/file/bot<TOKEN>/``).
 
 The token appears only in request paths; nothing here logs it (the access log is off).
 """
@@ -21,8 +24,6 @@ The token appears only in request paths; nothing here logs it (the access log is
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import math
 import time
 from collections import Counter, deque
@@ -38,6 +39,9 @@ from tests.fakes.telegram_protocol import (
     RedactToken,
     allowed_update,
     normalise,
+    not_found,
+    post_webhook,
+    token_refused,
 )
 from tests.fakes.telegram_updates import JSON, TOKEN, bot_user
 from tests.fakes.telegram_validate import ApiError, Call, Script, validate_outgoing
@@ -54,14 +58,16 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 class FakeTelegram(Methods):
     """The loopback Bot API server; see the module docstring."""
 
-    def __init__(self, *, token: str = TOKEN, strict_html: bool = True) -> None:
+    def __init__(self, *, token: str = TOKEN, strict_html: bool = True, path: str = "") -> None:
         super().__init__()
         self.token = token
+        self.path = path  # a self-hosted server's own path, e.g. "/botapi"
         self.strict_html = strict_html
         self.rate_limit = False
         self.clock: Callable[[], float] = time.monotonic
         self.port = 0
         self.calls: list[Call] = []
+        self.requests = 0  # every request, refused ones (wrong token, wrong path) included
         self.delivered: dict[int, list[JSON]] = {}
         self.webhook: dict[str, str] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []
@@ -78,7 +84,7 @@ class FakeTelegram(Methods):
                 *("editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery"),
                 *("setMyCommands", "getMyCommands", "deleteMyCommands", "deleteWebhook"),
                 *("setWebhook", "getWebhookInfo", "getChatMember", "getChatAdministrators"),
-                *("getChat", "close", "logOut"),
+                *("getChat", "getFile", "close", "logOut"),
             )
         }
 
@@ -86,17 +92,20 @@ class FakeTelegram(Methods):
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+        return f"http://127.0.0.1:{self.port}{self.path}/bot"
 
     @property
     def base_file_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/file/bot"
+        return f"http://127.0.0.1:{self.port}{self.path}/file/bot"
 
     async def start(self, port: int = 0, routes: Sequence[web.RouteDef] = ()) -> None:
-        """Listen on 127.0.0.1:``port`` (0 = a free one); ``routes`` are served first."""
+        """Listen on 127.0.0.1:``port`` (0 = a free one); ``routes`` are served first. Any
+        other path answers Telegram's JSON 404."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_routes(routes)
-        app.router.add_route("*", "/{prefix}/{method}", self._dispatch)
+        app.router.add_get(self.path + "/file/{prefix}/{file_path:.+}", self.download)
+        app.router.add_route("*", self.path + "/{prefix}/{method}", self._dispatch)
+        app.router.add_route("*", "/{tail:.*}", not_found)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
@@ -210,9 +219,11 @@ class FakeTelegram(Methods):
     # ------------------------------------------------------------ HTTP
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        self.requests += 1
         prefix, method = request.match_info["prefix"], request.match_info["method"]
-        if prefix != f"bot{self.token}":
-            return ApiError(401, "Unauthorized").response()
+        refused = token_refused(prefix, self.token)
+        if refused is not None:
+            return refused.response()
         if request.content_type == "application/json":
             raw = await request.json() if request.can_read_body else {}
             params = normalise(raw, from_json=True)
@@ -378,21 +389,3 @@ class FakeTelegram(Methods):
         while not self.pending:
             await self.take_updates(0, 100, 3600.0)
         return self.pending
-
-
-async def post_webhook(
-    url: str,
-    update: JSON,
-    secret_token: str | None = None,
-    session: aiohttp.ClientSession | None = None,
-) -> int:
-    """POST ``update`` to a bot's webhook as Telegram does; the HTTP status it answered."""
-    headers = {"Content-Type": "application/json"}
-    if secret_token is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
-    async with contextlib.AsyncExitStack() as stack:
-        if session is None:
-            session = await stack.enter_async_context(aiohttp.ClientSession())
-        async with session.post(url, data=json.dumps(update), headers=headers) as response:
-            return response.status
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -39,6 +39,22 @@ class ApiError(Exception):
         return web.json_response(self.body(), status=self.status)
 
     @classmethod
+    def unauthorized(cls) -> ApiError:
+        """A well-formed token Telegram does not know (revoked, mistyped)."""
+        return cls(401, "Unauthorized")
+
+    @classmethod
+    def not_found(cls) -> ApiError:
+        """A malformed token, an unknown method, or a path that is not the Bot API's."""
+        return cls(404, "Not Found")
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> ApiError:
+        """Telegram having a bad moment: 500 Internal Server Error, 502 Bad Gateway, ..."""
+        phrase = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        return cls(status, phrase.get(status, "Internal Server Error"))
+
+    @classmethod
     def flood(cls, retry_after: int) -> ApiError:
         retry_after = max(1, retry_after)
         return cls(

@@ -8,8 +8,10 @@ the handlers (:func:`build_application`); one error handler logs first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -49,12 +51,28 @@ from bot.chat.throttle import CommandThrottle
 from bot.domain.schedule import make_scheduler, schedule_digests
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
+from bot.platforms.telegram.menu import CommandMenu
 from bot.platforms.telegram.pacing import PacedRateLimiter
 from bot.platforms.telegram.send import PLATFORM, TelegramSender, send_reply
+from bot.platforms.telegram.start import (
+    CHECK_TOKEN,
+    LISTEN,
+    REMOVE_WEBHOOK,
+    SET_WEBHOOK,
+    StartError,
+    Where,
+    check_port,
+    check_secret,
+    held_back,
+    start_error,
+)
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "telegram"
+POLLING: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES, "timeout": 10}
+TEST_POLLING: dict[str, Any] = {"poll_interval": 0.0, "timeout": 1}  # quick to stop in tests
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
 GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
 GROUP_BURST = 5
@@ -79,6 +97,8 @@ class TelegramFrontend:
         self.throttle = CommandThrottle()
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
+        menu = [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
+        self.menu = CommandMenu(self.application.bot, menu)
 
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
@@ -90,15 +110,6 @@ class TelegramFrontend:
         for old, new in self.sender.take_migrations():
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
-    async def post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        self.app.add_sender(self.sender)
-        await application.bot.set_my_commands(
-            [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
-        )
-        if self.scheduled:
-            schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
-            self.scheduler.start()
-
     async def answer(self, chat_id: int, reply: Reply, command: str) -> None:
         """A private chat's answer goes out now; a group's or channel's (negative ids, as the
         rate limiter counts them) in the background, in order: its 20/min limit must not hold
@@ -108,35 +119,93 @@ class TelegramFrontend:
         else:
             await send_reply(self.application.bot, chat_id, reply)
 
-    async def post_stop(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await self.replies.stop()
-
-    async def post_shutdown(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-
     @asynccontextmanager
-    async def serving(self, *, webhook: dict[str, Any] | None = None) -> AsyncIterator[None]:
-        """Start the Application (long polling, or the webhook server with ``webhook`` options),
-        then stop it in order on exit: for callers that run their own event loop."""
-        application = self.application
-        await application.initialize()
-        await self.post_init(application)
-        await application.start()
-        updater = application.updater
-        assert updater is not None
-        if webhook is None:
-            await updater.start_polling(poll_interval=0.0, timeout=1)
-        else:
-            await updater.start_webhook(**webhook)
+    async def serving(
+        self, *, webhook: dict[str, Any] | None = None, polling: dict[str, Any] | None = None
+    ) -> AsyncIterator[None]:
+        """Start (long polling with ``polling`` options, or the webhook server with ``webhook``
+        options), then stop in order on exit. A failed start raises StartError (one line)."""
+        try:
+            await self.start(webhook, polling or TEST_POLLING)
+        except BaseException:
+            await self.stop()
+            raise
         try:
             yield
         finally:
+            await self.stop()
+
+    async def run_until_stopped(self, webhook: dict[str, Any] | None) -> None:
+        """Serve until SIGINT or SIGTERM (Ctrl-C before the start is done interrupts it)."""
+        async with self.serving(webhook=webhook, polling=POLLING):
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts
+                for sig in STOP_SIGNALS:
+                    loop.add_signal_handler(sig, stop.set)
+            try:
+                await stop.wait()
+            finally:
+                with contextlib.suppress(NotImplementedError):
+                    for sig in STOP_SIGNALS:
+                        loop.remove_signal_handler(sig)
+
+    async def start(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
+        """Updates first (a failure is a StartError naming the step), then the menu (never
+        fatal) and the scheduler, which starts only once updates flow."""
+        where = Where.of(self.app.config)
+        steps = [LISTEN]
+        try:
+            with held_back():
+                await self._start_updates(webhook, polling, where, steps)
+        except StartError:
+            raise
+        except Exception as exc:
+            log.debug("start failed while %s:\n%s", steps[-1], redact.format_exception(exc))
+            raise start_error(exc, steps[-1], where) from None
+        await self.menu.set_at_start()
+        if self.scheduled:
+            schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
+            self.scheduler.start()
+
+    async def _start_updates(
+        self,
+        webhook: dict[str, Any] | None,
+        polling: dict[str, Any],
+        where: Where,
+        steps: list[str],
+    ) -> None:
+        """Local checks (nothing has changed yet), getMe, then polling or the webhook;
+        ``steps`` ends with the step under way."""
+        if webhook is not None:
+            check_secret(webhook.get("secret_token"), where.secret_env)
+            check_port(webhook["listen"], webhook["port"])
+        steps.append(CHECK_TOKEN)
+        await self.application.initialize()
+        self.app.add_sender(self.sender)
+        await self.application.start()
+        updater = self.application.updater
+        assert updater is not None
+        if webhook is None:
+            steps.append(REMOVE_WEBHOOK)
+            await updater.start_polling(**polling)
+        else:
+            steps.append(SET_WEBHOOK)
+            await updater.start_webhook(**webhook)
+
+    async def stop(self) -> None:
+        """Undo whatever :meth:`start` got to, in reverse order."""
+        application = self.application
+        await self.menu.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        updater = application.updater
+        if updater is not None and updater.running:
             await updater.stop()
+        if application.running:
             await application.stop()
-            await self.post_stop(application)
-            await self.post_shutdown(application)
-            await application.shutdown()
+        await self.replies.stop()
+        await application.shutdown()
 
     async def migrate(self, old: str, new: str) -> None:
         async with self.lock:
@@ -161,16 +230,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with every handler registered in one place."""
     base = app.config.telegram.base_url
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .rate_limiter(rate_limiter())
-        .post_init(frontend.post_init)
-        .post_stop(frontend.post_stop)
-        .post_shutdown(frontend.post_shutdown)
-    )
+    builder = ApplicationBuilder().token(token).rate_limiter(rate_limiter())
     if base:
-        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+        builder = builder.base_url(base).base_file_url(file_url(base))
     application = builder.build()
     application.bot_data["app"] = app
     application.bot_data["frontend"] = frontend
@@ -182,6 +244,18 @@ def build_application(
     application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     return application
+
+
+def file_url(base_url: str) -> str:
+    """Where a Bot API server at ``base_url`` serves files: "/file" goes before its last
+    "/bot" (``http://host/botapi/bot`` -> ``http://host/botapi/file/bot``; Telegram's test
+    server ``https://api.telegram.org/bot{token}/test`` -> ``.../file/bot{token}/test``), or
+    before its last path part when it has no "/bot"."""
+    head, found, tail = base_url.rpartition("/bot")
+    if found:
+        return f"{head}/file/bot{tail}"
+    head, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{last}"
 
 
 def _wrap(
@@ -280,12 +354,11 @@ def webhook_options(app: App) -> dict[str, Any]:
 
 
 def run_telegram(app: App) -> int:
-    """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured."""
+    """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured. A failed
+    start raises StartError (a UsageError: the CLI prints its one line and exits with 2)."""
     token = app.config.telegram_token()
     assert token, "run_telegram needs the token (checked by `digestbot run`)"
     frontend = TelegramFrontend(app, token)
-    if app.config.telegram.mode == "webhook":
-        frontend.application.run_webhook(**webhook_options(app))
-    else:
-        frontend.application.run_polling(allowed_updates=Update.ALL_TYPES)
+    webhook = webhook_options(app) if app.config.telegram.mode == "webhook" else None
+    asyncio.run(frontend.run_until_stopped(webhook))
     return 0
