@@ -2,18 +2,26 @@
 
 1. Split the text into sentences (exact spans, so quotes are verbatim).
 2. Score every sentence with the chosen method (:mod:`summariser.scorers`, default LexRank),
-   scaled to 0..1.
-3. Add priors. Both kinds: closeness to the centroid of the whole text; a sentence that only
-   introduces what follows ("Here is the letter:-") or looks like a heading is pushed down. An
-   article gets a lead prior (earlier sentences score higher: news and blog posts state their
-   point first); a discussion favours sentences whose terms recur across many contributions
-   (what several people say).
+   scaled to 0..1, blended with closeness to the centroid of the whole text.
+3. Add priors. An article gets a lead prior: news states its point first. How much it weighs
+   depends on the text (:mod:`summariser.cues`): 90 % for a text with no blog cues, down to
+   ``lead_blog`` for one with preambles, intro lines, headings and numbered lists. Preambles,
+   headings and intro lines do not count as the start of the text; the sentence opening an
+   item of an enumerated list gets the prior of a first sentence. Preambles, sentences that
+   point at nothing and (in blog-like text) scene-setting are pushed down. With a ``context``
+   (the comment thread), body sentences that commenters quote or whose terms they take up
+   gain. A discussion favours sentences whose terms recur across many contributions (what
+   several people say). Both kinds push down lines that only introduce what follows ("Here is
+   the letter:-") and headings.
 4. Pick greedily by maximal marginal relevance: score minus similarity to what is already
    chosen, so the summary does not repeat itself; a sentence too close to a chosen one (cosine
    >= ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of
    ``MIN_WORDS``..``MAX_WORDS`` words are preferred; shorter ones are used only when those run
    out, longer ones only when nothing else is left.
 5. Return the picks in source order.
+
+``LEGACY_TUNING`` is the summariser before the cues (a fixed 90 % lead prior for every
+article): ``bench/quality.py`` keeps measuring it beside the current one.
 """
 
 from __future__ import annotations
@@ -21,39 +29,52 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
 
-from .ranking import TermMatrix, similarity_to
+from .cues import Cues, headings, read_cues
+from .priors import article_prior, thread_evidence
+from .ranking import TermMatrix, similarity_to, terms_of_words
 from .scorers import CUBIC_METHODS, METHODS, SCORERS
 from .sentences import sentence_spans, words
+
+__all__ = ["DEFAULT_TUNING", "KINDS", "LEGACY_TUNING", "METHODS", "Tuning", "headings"]
 
 KINDS = ("article", "discussion")
 MAX_WORDS = 60
 MIN_WORDS = 7
 DUPLICATE = 0.7
-HEADING_WORDS = 12
-_STOPS = frozenset(".!?…")
-_CLOSERS = "\"'”’)]» "
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Weights of the priors and of the redundancy penalty (defaults: see README, Summaries)."""
+    """Weights of the priors and of the redundancy penalty (see the module docstring)."""
 
-    lead: float = 0.9  # article: weight of the lead prior against the method's score
+    lead: float = 0.9  # article: weight of the lead prior for a text with no blog cues
+    lead_blog: float = 0.35  # article: weight of the prior for a fully blog-like text
     lead_decay: float = 2.0  # article: prior of sentence i is 1 / (1 + i / lead_decay)
-    consensus: float = 0.6  # discussion: weight of cross-contribution term spread
+    consensus: float = 0.3  # discussion: weight of cross-contribution term spread
     centroid: float = 1.0  # weight of the cosine to the whole text's centroid (both kinds)
-    redundancy: float = 0.8  # MMR: penalty per unit of cosine similarity to a chosen sentence
+    redundancy: float = 1.2  # MMR: penalty per unit of cosine similarity to a chosen sentence
     intro: float = 1.0  # penalty for a sentence that only introduces what follows ("...:")
     heading: float = 1.0  # penalty for a heading or sign-off line (see :func:`headings`)
+    cues: bool = True  # article: read the text's cues (False: the lead prior everywhere)
+    preamble: float = 1.0  # article: penalty for a greeting or a sentence about the post
+    deictic: float = 0.4  # article: penalty for a sentence that points at nothing
+    scene: float = 0.5  # article: penalty for scene-setting, times the text's blog score
+    point: float = 0.8  # article: bonus for a sentence opening an enumerated item
+    phrases: float = 1.0  # discussion: weight of cross-contribution phrase (bigram) spread
+    quoted: float = 0.15  # article with context: bonus for a sentence commenters quote
+    thread: float = 0.2  # article with context: weight of the terms commenters take up
 
 
 DEFAULT_TUNING = Tuning()
+LEGACY_TUNING = Tuning(cues=False, consensus=0.6, redundancy=0.8, phrases=0.0)
+"""The summariser before text cues and phrase spread: a fixed 90 % lead prior for every
+article, term spread only for discussions, a lighter redundancy penalty."""
 
 
 @dataclass(frozen=True)
@@ -79,26 +100,56 @@ def resolve_method(method: str, kind: str) -> str:
 
 
 def summarise(
-    text: str, *, sentences: int, kind: str = "article", method: str = "lexrank"
+    text: str,
+    *,
+    sentences: int,
+    kind: str = "article",
+    method: str = "lexrank",
+    context: Sequence[str] = (),
+    tuning: Tuning | None = None,
 ) -> list[str]:
     """The ``sentences`` best sentences of ``text``, verbatim, in the order they appear.
 
     ``kind="discussion"``: ``text`` is several contributions separated by blank lines.
     ``method``: one of ``METHODS`` (``"kl"`` falls back to LexRank for discussions).
+    ``context``: for an article, the comments about it (what they quote and discuss counts
+    as evidence of what the article is about). ``tuning``: the weights (default
+    ``DEFAULT_TUNING``; ``LEGACY_TUNING`` is the summariser before text cues).
     """
     method = resolve_method(method, kind)
     if sentences <= 0:
         return []
-    scored = prepare(text, kind=kind, method=method)
-    return [scored.texts[i] for i in sorted(select(scored, sentences))]
+    chosen = tuning or DEFAULT_TUNING
+    scored = prepare(text, kind=kind, method=method, context=context, tuning=chosen)
+    return [scored.texts[i] for i in sorted(select(scored, sentences, chosen))]
 
 
-def prepare(text: str, *, kind: str, method: str) -> Scored:
+def prepare(
+    text: str,
+    *,
+    kind: str,
+    method: str,
+    context: Sequence[str] = (),
+    tuning: Tuning = DEFAULT_TUNING,
+) -> Scored:
     """Split ``text`` and score its sentences (``method`` already resolved)."""
     spans = sentence_spans(text)
     texts = [text[a:b] for a, b in spans]
     blocks = block_numbers(text, [a for a, _ in spans])
-    return score_sentences(texts, blocks, headings(text, spans), kind=kind, method=method)
+    cues = read_cues(text, spans)
+    if kind == "article" and tuning.cues:
+        return score_sentences(
+            texts,
+            blocks,
+            cues.heading,
+            kind=kind,
+            method=method,
+            tuning=tuning,
+            cues=cues,
+            context=context,
+        )
+    legacy = replace(tuning, cues=False)
+    return score_sentences(texts, blocks, cues.heading, kind=kind, method=method, tuning=legacy)
 
 
 def block_numbers(text: str, starts: Sequence[int]) -> list[int]:
@@ -107,27 +158,19 @@ def block_numbers(text: str, starts: Sequence[int]) -> list[int]:
     return [bisect.bisect_left(breaks, start) for start in starts]
 
 
-def headings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
-    """Which sentences look like headings or sign-offs: a short line of their own that does not
-    end like a sentence ("A Comment from the Conference – Paul Senior", "Dear Readers")."""
-    flags = []
-    for start, end in spans:
-        own_line = (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in ("", "\n")
-        stop = text[start:end].rstrip(_CLOSERS)[-1:] in _STOPS
-        flags.append(own_line and not stop and len(words(text[start:end])) <= HEADING_WORDS)
-    return flags
-
-
 def score_sentences(
     texts: Sequence[str],
     blocks: Sequence[int],
-    heading: Sequence[bool] | None = None,
+    heading: Sequence[bool] | np.ndarray | None = None,
     *,
     kind: str,
     method: str,
     tuning: Tuning = DEFAULT_TUNING,
+    cues: Cues | None = None,
+    context: Sequence[str] = (),
 ) -> Scored:
-    """Method scores scaled to 0..1 plus the priors of ``kind``."""
+    """Method scores scaled to 0..1 plus the priors of ``kind`` (the cues' priors for an
+    article when ``cues`` are given, the plain lead prior otherwise)."""
     matrix = TermMatrix.of(texts)
     if not texts:
         return Scored([], np.zeros(0), matrix.unit_smooth(), np.zeros(0), matrix)
@@ -136,16 +179,27 @@ def score_sentences(
     if tuning.centroid:
         base = scale(base + tuning.centroid * scale(_centroid_similarity(unit)))
     block_array = np.asarray(blocks, dtype=np.int64)
-    if kind == "article":
+    if kind == "article" and cues is not None:
+        if context:
+            base = base + thread_evidence(texts, matrix, context, tuning.quoted, tuning.thread)
+        scores = article_prior(base, block_array, cues, tuning)
+    elif kind == "article":
         prior = 1.0 / (1.0 + np.arange(len(texts)) / tuning.lead_decay)
         scores = (1.0 - tuning.lead) * base + tuning.lead * prior
+        scores = scores - tuning.intro * np.array([_old_intro(t) for t in texts])
     else:
         scores = base + tuning.consensus * scale(_consensus(matrix, block_array))
-    scores = scores - tuning.intro * np.array([t.rstrip(" -–—").endswith(":") for t in texts])
+        if tuning.phrases:
+            scores = scores + tuning.phrases * scale(_phrase_spread(texts, block_array))
+        scores = scores - tuning.intro * np.array([_old_intro(t) for t in texts])
     if heading is not None:
         scores = scores - tuning.heading * np.asarray(heading, dtype=np.float64)
     counts = matrix.word_counts if matrix.word_counts is not None else np.zeros(len(texts))
     return Scored(list(texts), scores, unit, counts, matrix)
+
+
+def _old_intro(sentence: str) -> bool:
+    return sentence.rstrip(" -–—").endswith(":")
 
 
 def scale(values: np.ndarray) -> np.ndarray:
@@ -176,6 +230,28 @@ def _consensus(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
     total = np.bincount(rows, spread[counts.indices], minlength=matrix.size)
     number = np.bincount(rows, present, minlength=matrix.size)
     return np.divide(total, number, out=np.zeros(matrix.size), where=number > 0)
+
+
+def _phrase_spread(texts: Sequence[str], blocks: np.ndarray) -> np.ndarray:
+    """Mean share of contributions that use each word pair of the sentence (a pair counts when
+    one of its words is a content word): the phrases several people use."""
+    pairs_of = []
+    for text in texts:
+        tokens = [w.lower() for w in words(text)]
+        content = [bool(terms_of_words([w])) for w in tokens]
+        pairs = zip(tokens, tokens[1:], content, content[1:], strict=False)
+        pairs_of.append({(a, b) for a, b, ca, cb in pairs if ca or cb})
+    users: dict[tuple[str, str], set[int]] = {}
+    for pairs, block in zip(pairs_of, blocks, strict=True):
+        for pair in pairs:
+            users.setdefault(pair, set()).add(int(block))
+    n_blocks = max(len(set(blocks.tolist())), 1)
+    return np.array(
+        [
+            sum(len(users[p]) for p in pairs) / (len(pairs) * n_blocks) if pairs else 0.0
+            for pairs in pairs_of
+        ]
+    )
 
 
 def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[int]:

@@ -1,0 +1,118 @@
+"""How much a comment engages the post it is under: the features of top-comment ranking.
+
+A reply count says a comment started a conversation, not that it is about the post: gossip
+("Big announcement coming next week apparently") and pasted news stories draw replies too.
+These features measure the comment against the post itself:
+
+- **relation**: cosine between the comment and the post's key terms (title and body, each term
+  weighted by how often the post uses it and how rare it is across the thread's comments, so
+  words every comment uses count little);
+- **quotes the post**: the comment repeats six words or more of the body verbatim;
+- **gossip**: a short comment (under ``SHORT_WORDS`` words) that shares no key term with the
+  post;
+- **pasted**: a long comment (``LONG_WORDS`` words or more) whose relation to the post is under
+  a third of the median comment's and which shares little with the rest of the thread either:
+  a news story or notice pasted in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ranking import terms
+from .sentences import words
+
+SHORT_WORDS = 15
+LONG_WORDS = 80
+QUOTE_WORDS = 6
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Engagement:
+    relation: np.ndarray  # 0..1, scaled over the thread
+    quotes_post: np.ndarray  # bool
+    gossip: np.ndarray  # bool
+    pasted: np.ndarray  # bool
+
+
+def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
+    """The engagement features of each of ``comments`` with the post (``title``, ``body``)."""
+    comment_terms = [terms(c) for c in comments]
+    post_terms = terms(title) + terms(body)
+    df: dict[str, int] = {}
+    for found in comment_terms:
+        for term in set(found):
+            df[term] = df.get(term, 0) + 1
+    n = max(len(comments), 1)
+
+    def idf(term: str) -> float:
+        return math.log((n + 1) / (df.get(term, 0) + 1)) + 1.0
+
+    key = _weights(post_terms, idf)
+    relation = np.array([_cosine(_weights(found, idf), key) for found in comment_terms])
+    thread = np.array([_thread_share(found, df) for found in comment_terms])
+    sizes = np.array([len(words(c)) for c in comments])
+    shared = np.array([bool(set(found) & key.keys()) for found in comment_terms])
+    typical = float(np.median(relation)) if relation.size else 0.0
+    pasted = (sizes >= LONG_WORDS) & (relation < typical / 3) & (thread < 0.5)
+    return Engagement(
+        relation=_scale(relation),
+        quotes_post=np.array([_quotes(body, c) for c in comments], dtype=bool),
+        gossip=(sizes < SHORT_WORDS) & ~shared,
+        pasted=pasted,
+    )
+
+
+def quotes_of(body: str, sentence: str) -> bool:
+    """Whether ``sentence`` is (up to case, spacing and quote marks) a piece of ``body``."""
+    bare = _normal(sentence).strip("\"'“”‘’ ")
+    return len(bare.split()) >= QUOTE_WORDS and bare in _normal(body)
+
+
+def _weights(found: Sequence[str], idf: Callable[[str], float]) -> dict[str, float]:
+    """Sublinear term frequency times idf."""
+    counts: dict[str, int] = {}
+    for term in found:
+        counts[term] = counts.get(term, 0) + 1
+    return {t: (1.0 + math.log(c)) * idf(t) for t, c in counts.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(w * b[t] for t, w in a.items() if t in b)
+    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def _thread_share(found: Sequence[str], df: dict[str, int]) -> float:
+    """Share of the comment's distinct terms that at least one other comment uses."""
+    distinct = set(found)
+    if not distinct:
+        return 0.0
+    return sum(df.get(t, 0) >= 2 for t in distinct) / len(distinct)
+
+
+def _quotes(body: str, comment: str) -> bool:
+    """Whether the comment repeats QUOTE_WORDS consecutive words of the body."""
+    body_words = [w.lower() for w in words(body)]
+    last = len(body_words) - QUOTE_WORDS + 1
+    grams = {tuple(body_words[i : i + QUOTE_WORDS]) for i in range(max(last, 0))}
+    said = [w.lower() for w in words(comment)]
+    span = range(max(len(said) - QUOTE_WORDS + 1, 0))
+    return any(tuple(said[i : i + QUOTE_WORDS]) in grams for i in span)
+
+
+def _normal(text: str) -> str:
+    return _SPACE.sub(" ", text.lower()).strip()
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    return np.full(values.shape, 0.5) if not high > low else (values - low) / (high - low)
