@@ -32,6 +32,7 @@ from .sentences import words
 
 HEADING_WORDS = 12
 ITEM_DECAY = 3.0
+HEADED_ITEM = 0.5  # an item under a bare heading: its first sentence only starts the point
 _STOPS = frozenset(".!?…")
 _CLOSERS = "\"'”’)]» "
 _NUMBERED = re.compile(r"[ \t]*(?:\(?(\d{1,2})[.)]|\(([a-h])\))[ \t]+\S")
@@ -135,9 +136,10 @@ def enumerated_points(
             index = _first_sentence_at(starts, line_start)
             if index is None:
                 continue
+            mark = value / (1.0 + rank / ITEM_DECAY)
             if heading[index] and index + 1 < len(spans):
-                index += 1
-            marks[index] = max(marks[index], value / (1.0 + rank / ITEM_DECAY))
+                index, mark = index + 1, mark * HEADED_ITEM
+            marks[index] = max(marks[index], mark)
     return marks
 
 

@@ -8,11 +8,11 @@ These features measure the comment against the post itself:
   weighted by how often the post uses it and how rare it is across the thread's comments, so
   words every comment uses count little);
 - **quotes the post**: the comment repeats six words or more of the body verbatim;
-- **gossip**: a short comment (under ``SHORT_WORDS`` words) that shares no key term with the
-  post;
-- **pasted**: a long comment (``LONG_WORDS`` words or more) whose relation to the post is under
-  a third of the median comment's and which shares little with the rest of the thread either:
-  a news story or notice pasted in.
+- **gossip**: a short comment (under ``SHORT_WORDS`` words) less related to the post than the
+  median comment ("Big announcement from MOJ coming next week apparently.");
+- **pasted**: a long comment (``LONG_WORDS`` words or more) less related to the post than the
+  median comment, most of whose vocabulary no other comment uses either: a news story or a
+  notice pasted in.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ranking import terms
-from .sentences import words
+from .ranking import TermMatrix, terms
+from .sentences import split_sentences, words
 
 SHORT_WORDS = 15
 LONG_WORDS = 80
 QUOTE_WORDS = 6
+POINT_WORDS = 8  # sentences shorter than this are not compared point to point
+PASTED_THREAD = 0.6  # pasted: at most this share of its terms used by another comment
+MIX = 0.5  # relation: share of the whole-comment cosine (the rest: its closest point)
 _SPACE = re.compile(r"\s+")
 
 
@@ -42,8 +45,12 @@ class Engagement:
 
 
 def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
-    """The engagement features of each of ``comments`` with the post (``title``, ``body``)."""
-    comment_terms = [terms(c) for c in comments]
+    """The engagement features of each of ``comments`` with the post (``title``, ``body``).
+
+    Relation is measured on the comment's own words: sentences that only repeat the post do
+    not make a comment related (they earn ``quotes_post`` instead)."""
+    own = [" ".join(s for s in split_sentences(c) if not quotes_of(body, s)) for c in comments]
+    comment_terms = [terms(c) for c in own]
     post_terms = terms(title) + terms(body)
     df: dict[str, int] = {}
     for found in comment_terms:
@@ -55,18 +62,37 @@ def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
         return math.log((n + 1) / (df.get(term, 0) + 1)) + 1.0
 
     key = _weights(post_terms, idf)
-    relation = np.array([_cosine(_weights(found, idf), key) for found in comment_terms])
+    whole = np.array([_cosine(_weights(found, idf), key) for found in comment_terms])
+    relation = MIX * whole + (1 - MIX) * _closest_point(body, own)
     thread = np.array([_thread_share(found, df) for found in comment_terms])
-    sizes = np.array([len(words(c)) for c in comments])
-    shared = np.array([bool(set(found) & key.keys()) for found in comment_terms])
-    typical = float(np.median(relation)) if relation.size else 0.0
-    pasted = (sizes >= LONG_WORDS) & (relation < typical / 3) & (thread < 0.5)
+    sizes = np.array([len(words(c)) for c in own])
+    quoting = np.array([_quotes(body, c) for c in comments], dtype=bool)
+    below = relation < (float(np.median(relation)) if relation.size else 0.0)
     return Engagement(
         relation=_scale(relation),
-        quotes_post=np.array([_quotes(body, c) for c in comments], dtype=bool),
-        gossip=(sizes < SHORT_WORDS) & ~shared,
-        pasted=pasted,
+        quotes_post=quoting,
+        gossip=(sizes < SHORT_WORDS) & below & ~quoting,
+        pasted=(sizes >= LONG_WORDS) & below & (thread < PASTED_THREAD) & ~quoting,
     )
+
+
+def _closest_point(body: str, comments: Sequence[str]) -> np.ndarray:
+    """For each comment, the best cosine between one of its sentences and one body sentence
+    (a comment that takes up one point of the post scores high, however long it is)."""
+    body_sentences = [s for s in split_sentences(body) if len(words(s)) >= POINT_WORDS]
+    spans = [[s for s in split_sentences(c) if len(words(s)) >= POINT_WORDS] for c in comments]
+    flat = [s for found in spans for s in found]
+    if not body_sentences or not flat:
+        return np.zeros(len(comments))
+    unit = TermMatrix.of(body_sentences + flat).unit_smooth()
+    body_unit, comment_unit = unit[: len(body_sentences)], unit[len(body_sentences) :]
+    best = np.asarray((comment_unit @ body_unit.T).max(axis=1).todense()).ravel()
+    sizes = np.array([len(found) for found in spans])
+    result = np.zeros(len(comments))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    has = sizes > 0
+    result[has] = np.maximum.reduceat(best, starts[has])
+    return result
 
 
 def quotes_of(body: str, sentence: str) -> bool:

@@ -239,8 +239,8 @@ def _phrase_spread(texts: Sequence[str], blocks: np.ndarray) -> np.ndarray:
     for text in texts:
         tokens = [w.lower() for w in words(text)]
         content = [bool(terms_of_words([w])) for w in tokens]
-        pairs = zip(tokens, tokens[1:], content, content[1:], strict=False)
-        pairs_of.append({(a, b) for a, b, ca, cb in pairs if ca or cb})
+        adjacent = zip(tokens, tokens[1:], content, content[1:], strict=False)
+        pairs_of.append({(a, b) for a, b, ca, cb in adjacent if ca or cb})
     users: dict[tuple[str, str], set[int]] = {}
     for pairs, block in zip(pairs_of, blocks, strict=True):
         for pair in pairs:

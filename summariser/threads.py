@@ -10,8 +10,9 @@ top: comments that take up the post's points. Each comment scores (weights in
 - **substance**: how much it says (content terms, saturating at ``SUBSTANCE_TERMS``);
 - **centrality**: the score of its best sentence when the whole thread is summarised as a
   discussion (what many commenters talk about);
-- **replies**: a comment that started a conversation (log of its reply count over the log of
-  the post's largest, so the most replied-to comment gets 1);
+- **replies**: a comment that started a conversation about the post (log of its reply count
+  over the log of the post's largest, times its relation to the post: a conversation that
+  left the post behind counts little);
 - minus **gossip** (short, sharing no key term with the post) and **pasted** text (long, with
   almost nothing in common with the post or the thread: a news story or notice pasted in).
 
@@ -196,15 +197,12 @@ def _rank(
     substance = np.minimum(comments.lengths() / SUBSTANCE_TERMS, 1.0)
     sentence_scores = scale(scored.scores)
     centrality = np.maximum.reduceat(sentence_scores, starts[:-1])  # every comment has one
-    total = (
-        weights.replies * reply_part
-        + weights.substance * substance
-        + weights.centrality * centrality
-    )
+    total = weights.substance * substance + weights.centrality * centrality
     if weights.key_terms:
         found = engagement(post.title, post.body_text, [c.text for c in thread])
         total = total + (
-            weights.relation * found.relation
+            weights.replies * reply_part * found.relation
+            + weights.relation * found.relation
             + weights.quotes_post * found.quotes_post
             - weights.gossip * found.gossip
             - weights.pasted * found.pasted
@@ -216,7 +214,7 @@ def _rank(
             if term in vocabulary:
                 post_vector[vocabulary[term]] = count
         relation = scale(np.asarray(comments.unit_smooth() @ post_vector).ravel())
-        total = total + weights.relation * relation
+        total = total + weights.replies * reply_part + weights.relation * relation
     order = sorted(range(len(thread)), key=lambda i: -float(total[i]))
     return [_Candidate(thread[i], float(total[i]), spans[i], int(starts[i])) for i in order]
 
@@ -232,7 +230,13 @@ def _best_sentence(candidate: _Candidate, scored: Scored, echoes: Sequence[bool]
             return 0
         return 1 if counts[row] < MIN_WORDS else 2
 
-    return min(rows, key=lambda row: (echoes[row], tier(row), -float(scored.scores[row]), row))
+    def fragment(row: int) -> bool:  # "... and in a show of allegiance to the MoJ ..."
+        return scored.texts[row].lstrip().startswith(("...", "…"))
+
+    return min(
+        rows,
+        key=lambda row: (echoes[row], fragment(row), tier(row), -float(scored.scores[row]), row),
+    )
 
 
 def _repeats(scored: Scored, row: int, chosen: Sequence[int]) -> bool:
