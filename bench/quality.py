@@ -229,10 +229,15 @@ def comments_table(rows: Sequence[Row]) -> str | None:
         return None
     posts = {p.id: p for p in load_folder(ROOT / "seeds").posts}
     results = []
-    for label, weights in (("before (replies first)", LEGACY_WEIGHTS), ("digestbot", None)):
+    rankings = (
+        ("before (replies first)", LEGACY_WEIGHTS, LEGACY_TUNING),
+        ("digestbot", None, None),
+    )
+    for label, weights, tuning in rankings:
         engaging = off = total = 0
         for row in annotated:
-            refs = [q.ref for q in top_comments(posts[row.id], TOP_COMMENTS, weights=weights)]
+            found = top_comments(posts[row.id], TOP_COMMENTS, weights=weights, tuning=tuning)
+            refs = [q.ref for q in found]
             engaging += sum(r in row.engage for r in refs)
             off += sum(r in row.off_topic for r in refs)
             total += len(refs)

@@ -8,11 +8,12 @@ These features measure the comment against the post itself:
   weighted by how often the post uses it and how rare it is across the thread's comments, so
   words every comment uses count little);
 - **quotes the post**: the comment repeats six words or more of the body verbatim;
-- **gossip**: a short comment (under ``SHORT_WORDS`` words) less related to the post than the
-  median comment ("Big announcement from MOJ coming next week apparently.");
-- **pasted**: a long comment (``LONG_WORDS`` words or more) less related to the post than the
-  median comment, most of whose vocabulary no other comment uses either: a news story or a
-  notice pasted in.
+- **gossip**: a short comment (under ``SHORT_WORDS`` words) whose relation is under
+  ``LOW_RELATION`` times the mean relation of the ``TOP_RELATED`` most related comments: it
+  shares next to nothing with the post ("Big announcement from MOJ coming next week
+  apparently.");
+- **pasted**: a long comment (``LONG_WORDS`` words or more) as little related to the post, most
+  of whose vocabulary no other comment uses either: a news story or a notice pasted in.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ SHORT_WORDS = 15
 LONG_WORDS = 80
 QUOTE_WORDS = 6
 POINT_WORDS = 8  # sentences shorter than this are not compared point to point
+LOW_RELATION = 0.3  # gossip, pasted: relation under this share of the most related comments
+TOP_RELATED = 3  # ... the mean relation of this many most related comments
 PASTED_THREAD = 0.6  # pasted: at most this share of its terms used by another comment
 MIX = 0.5  # relation: share of the whole-comment cosine (the rest: its closest point)
 _SPACE = re.compile(r"\s+")
@@ -67,7 +70,8 @@ def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
     thread = np.array([_thread_share(found, df) for found in comment_terms])
     sizes = np.array([len(words(c)) for c in own])
     quoting = np.array([_quotes(body, c) for c in comments], dtype=bool)
-    below = relation < (float(np.median(relation)) if relation.size else 0.0)
+    top = np.sort(relation)[-TOP_RELATED:]
+    below = relation < LOW_RELATION * (float(top.mean()) if top.size else 0.0)
     return Engagement(
         relation=_scale(relation),
         quotes_post=quoting,

@@ -3,25 +3,29 @@
 1. Split the text into sentences (exact spans, so quotes are verbatim).
 2. Score every sentence with the chosen method (:mod:`summariser.scorers`, default LexRank),
    scaled to 0..1, blended with closeness to the centroid of the whole text.
-3. Add priors. An article gets a lead prior: news states its point first. How much it weighs
-   depends on the text (:mod:`summariser.cues`): 90 % for a text with no blog cues, down to
-   ``lead_blog`` for one with preambles, intro lines, headings and numbered lists. Preambles,
-   headings and intro lines do not count as the start of the text; the sentence opening an
-   item of an enumerated list gets the prior of a first sentence. Preambles, sentences that
-   point at nothing and (in blog-like text) scene-setting are pushed down. With a ``context``
-   (the comment thread), body sentences that commenters quote or whose terms they take up
-   gain. A discussion favours sentences whose terms recur across many contributions (what
-   several people say). Both kinds push down lines that only introduce what follows ("Here is
-   the letter:-") and headings.
+3. Add priors (weights in :class:`Tuning`).
+   An article gets a lead prior: news states its point first. Its weight depends on the text
+   (:mod:`summariser.cues`, :mod:`summariser.priors`): 90 % for a text with no blog cues, down
+   to ``lead_blog`` for one with preambles, intro lines, headings or a numbered list. Headings,
+   intro lines and preambles do not count as the start of the text; a sentence opening an item
+   of an enumerated list gains ``point``; preambles, sentences that point at nothing and (in
+   blog-like text) scene-setting are pushed down. With a ``context`` (the comment thread), a
+   body sentence that commenters quote gains ``quoted``.
+   A discussion favours sentences whose terms and word pairs recur across many contributions
+   (what several people say, in the words they use).
+   Both kinds push down lines that only introduce what follows ("Here is the letter:-") and
+   headings.
 4. Pick greedily by maximal marginal relevance: score minus similarity to what is already
-   chosen, so the summary does not repeat itself; a sentence too close to a chosen one (cosine
-   >= ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of
+   chosen, so the summary does not repeat itself (in a discussion, scores on 0..1 minus
+   ``shared_words`` times the share of words in common: two opinions about the battery share
+   "battery", however common the word). A sentence too close to a chosen one (cosine >=
+   ``DUPLICATE``, or the same text up to case and spacing) is never taken. Sentences of
    ``MIN_WORDS``..``MAX_WORDS`` words are preferred; shorter ones are used only when those run
    out, longer ones only when nothing else is left.
 5. Return the picks in source order.
 
-``LEGACY_TUNING`` is the summariser before the cues (a fixed 90 % lead prior for every
-article): ``bench/quality.py`` keeps measuring it beside the current one.
+``LEGACY_TUNING`` is the summariser before text cues and word pairs (a fixed 90 % lead prior
+for every article): ``bench/quality.py`` keeps measuring it beside the current one.
 """
 
 from __future__ import annotations
@@ -56,9 +60,10 @@ class Tuning:
     lead: float = 0.9  # article: weight of the lead prior for a text with no blog cues
     lead_blog: float = 0.35  # article: weight of the prior for a fully blog-like text
     lead_decay: float = 2.0  # article: prior of sentence i is 1 / (1 + i / lead_decay)
-    consensus: float = 0.3  # discussion: weight of cross-contribution term spread
+    consensus: float = 0.6  # discussion: weight of cross-contribution term spread
     centroid: float = 1.0  # weight of the cosine to the whole text's centroid (both kinds)
-    redundancy: float = 1.2  # MMR: penalty per unit of cosine similarity to a chosen sentence
+    redundancy: float = 1.2  # MMR (article): penalty per unit of cosine to a chosen sentence
+    shared_words: float = 0.6  # MMR (discussion): penalty per unit of word overlap, on 0..1
     intro: float = 1.0  # penalty for a sentence that only introduces what follows ("...:")
     heading: float = 1.0  # penalty for a heading or sign-off line (see :func:`headings`)
     cues: bool = True  # article: read the text's cues (False: the lead prior everywhere)
@@ -66,9 +71,8 @@ class Tuning:
     deictic: float = 0.4  # article: penalty for a sentence that points at nothing
     scene: float = 0.5  # article: penalty for scene-setting, times the text's blog score
     point: float = 0.8  # article: bonus for a sentence opening an enumerated item
-    phrases: float = 1.0  # discussion: weight of cross-contribution phrase (bigram) spread
-    quoted: float = 0.15  # article with context: bonus for a sentence commenters quote
-    thread: float = 0.2  # article with context: weight of the terms commenters take up
+    phrases: float = 1.5  # discussion: weight of cross-contribution phrase (bigram) spread
+    quoted: float = 0.3  # article with context: bonus for a sentence commenters quote
 
 
 DEFAULT_TUNING = Tuning()
@@ -86,6 +90,7 @@ class Scored:
     unit: sparse.csr_matrix
     word_counts: np.ndarray
     matrix: TermMatrix
+    overlap: sparse.csr_matrix | None = None  # rows for the MMR penalty (default: unit)
 
 
 def resolve_method(method: str, kind: str) -> str:
@@ -180,9 +185,8 @@ def score_sentences(
         base = scale(base + tuning.centroid * scale(_centroid_similarity(unit)))
     block_array = np.asarray(blocks, dtype=np.int64)
     if kind == "article" and cues is not None:
-        if context:
-            base = base + thread_evidence(texts, matrix, context, tuning.quoted, tuning.thread)
         scores = article_prior(base, block_array, cues, tuning)
+        scores = scores + thread_evidence(texts, context, tuning.quoted)
     elif kind == "article":
         prior = 1.0 / (1.0 + np.arange(len(texts)) / tuning.lead_decay)
         scores = (1.0 - tuning.lead) * base + tuning.lead * prior
@@ -195,7 +199,20 @@ def score_sentences(
     if heading is not None:
         scores = scores - tuning.heading * np.asarray(heading, dtype=np.float64)
     counts = matrix.word_counts if matrix.word_counts is not None else np.zeros(len(texts))
-    return Scored(list(texts), scores, unit, counts, matrix)
+    overlap = _unit_binary(matrix) if kind == "discussion" and tuning.phrases else None
+    return Scored(list(texts), scores, unit, counts, matrix, overlap)
+
+
+def _unit_binary(matrix: TermMatrix) -> sparse.csr_matrix:
+    """Which terms each sentence uses, rows at length 1. In a set of opinions the words many
+    people use (the battery, the screen) are what two opinions share when they say the same
+    thing, so the MMR penalty of a discussion weighs them fully instead of by rarity."""
+    counts = matrix.counts
+    present = np.ones_like(counts.data)
+    norms = np.sqrt(np.bincount(matrix.rows(), present, minlength=matrix.size))
+    scale_rows = np.divide(1.0, norms, out=np.zeros(matrix.size), where=norms > 0)
+    data = present * scale_rows[matrix.rows()]
+    return sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
 
 def _old_intro(sentence: str) -> bool:
@@ -265,6 +282,10 @@ def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[
     tiers = [(wc >= MIN_WORDS) & (wc <= MAX_WORDS), wc < MIN_WORDS, wc > MAX_WORDS]
     closest = np.zeros(n)
     blocked = np.zeros(n, dtype=bool)
+    duplicate = np.zeros(n, dtype=bool)
+    relevance, penalty = scored.scores, tuning.redundancy
+    if scored.overlap is not None:  # a discussion: scores on 0..1, penalty on shared words
+        relevance, penalty = scale(scored.scores), tuning.shared_words
     seen: set[str] = set()
     keys = [" ".join(t.lower().split()) for t in scored.texts]
     chosen: list[int] = []
@@ -273,12 +294,15 @@ def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[
             open_ = tier & ~blocked
             if not open_.any():
                 break
-            value = scored.scores - tuning.redundancy * closest
+            value = relevance - penalty * closest
             pick = int(np.argmax(np.where(open_, value, -np.inf)))
             chosen.append(pick)
             seen.add(keys[pick])
             similarity = similarity_to(scored.unit, pick)
+            duplicate |= similarity >= DUPLICATE
+            if scored.overlap is not None:
+                similarity = similarity_to(scored.overlap, pick)
             closest = np.maximum(closest, similarity)
-            blocked |= closest >= DUPLICATE
+            blocked |= duplicate
             blocked |= np.fromiter((k in seen for k in keys), bool, n)
     return chosen

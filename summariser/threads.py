@@ -109,7 +109,7 @@ def summarise_post(
     )
     picks = select(scored, sentences, chosen) if sentences > 0 else []
     body = [scored.texts[i] for i in sorted(picks)]
-    quotes = _top(post, comments, method, None, scored.matrix, weights or DEFAULT_WEIGHTS)
+    quotes = _top(post, comments, method, None, scored.matrix, weights or DEFAULT_WEIGHTS, chosen)
     return Summary(post.id, post.title, post.date, tuple(body), quotes)
 
 
@@ -120,6 +120,7 @@ def top_comments(
     method: str = "lexrank",
     refs: Collection[str] | None = None,
     weights: CommentWeights | None = None,
+    tuning: Tuning | None = None,
 ) -> tuple[Quote, ...]:
     """The ``k`` top comments of ``post`` (best first), each quoted by its best sentence(s).
 
@@ -127,7 +128,7 @@ def top_comments(
     centrality are still measured on the whole thread.
     """
     body = TermMatrix.of(split_sentences(post.body_text))
-    return _top(post, k, method, refs, body, weights or DEFAULT_WEIGHTS)
+    return _top(post, k, method, refs, body, weights or DEFAULT_WEIGHTS, tuning or DEFAULT_TUNING)
 
 
 def _post_terms(post: Post, body: TermMatrix) -> dict[str, float]:
@@ -146,6 +147,7 @@ def _top(
     refs: Collection[str] | None,
     body: TermMatrix,
     weights: CommentWeights,
+    tuning: Tuning,
 ) -> tuple[Quote, ...]:
     method = resolve_method(method, "discussion")
     split = [(c, tuple(sentence_spans(c.text))) for c in post.walk_comments()] if k > 0 else []
@@ -156,7 +158,7 @@ def _top(
     texts = [c.text[a:b] for c, cs in zip(thread, spans, strict=True) for a, b in cs]
     blocks = [i for i, cs in enumerate(spans) for _ in cs]
     flags = [f for c, cs in zip(thread, spans, strict=True) for f in headings(c.text, cs)]
-    scored = score_sentences(texts, blocks, flags, kind="discussion", method=method)
+    scored = score_sentences(texts, blocks, flags, kind="discussion", method=method, tuning=tuning)
     wanted = None if refs is None else set(refs)
     echoes = [weights.key_terms and quotes_of(post.body_text, t) for t in texts]
     quotes: list[Quote] = []
@@ -166,7 +168,7 @@ def _top(
             break
         if wanted is not None and candidate.comment.ref not in wanted:
             continue
-        best = _best_sentence(candidate, scored, echoes)
+        best = _best_sentence(candidate, scored, echoes, weights.key_terms)
         if _repeats(scored, best, chosen_rows):
             continue
         chosen_rows.append(best)
@@ -219,9 +221,12 @@ def _rank(
     return [_Candidate(thread[i], float(total[i]), spans[i], int(starts[i])) for i in order]
 
 
-def _best_sentence(candidate: _Candidate, scored: Scored, echoes: Sequence[bool]) -> int:
-    """Row (in the thread's sentence list) of the comment's best quotable sentence; a sentence
-    that only repeats the post comes after the commenter's own."""
+def _best_sentence(
+    candidate: _Candidate, scored: Scored, echoes: Sequence[bool], own_words: bool
+) -> int:
+    """Row (in the thread's sentence list) of the comment's best quotable sentence; with
+    ``own_words``, a sentence that only repeats the post or a fragment ("... and so on ...")
+    comes after the commenter's own sentences."""
     rows = range(candidate.first, candidate.first + len(candidate.spans))
     counts = scored.word_counts
 
@@ -231,7 +236,7 @@ def _best_sentence(candidate: _Candidate, scored: Scored, echoes: Sequence[bool]
         return 1 if counts[row] < MIN_WORDS else 2
 
     def fragment(row: int) -> bool:  # "... and in a show of allegiance to the MoJ ..."
-        return scored.texts[row].lstrip().startswith(("...", "…"))
+        return own_words and scored.texts[row].lstrip().startswith(("...", "…"))
 
     return min(
         rows,
