@@ -40,7 +40,14 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from summariser import OfflineTokenizer, load_folder, split_sentences, summarise, top_comments
+from summariser import (
+    OfflineTokenizer,
+    load_folder,
+    split_sentences,
+    summarise,
+    summarise_post,
+    top_comments,
+)
 from summariser.extractive import LEGACY_TUNING, METHODS
 from summariser.threads import LEGACY_WEIGHTS
 
@@ -192,6 +199,17 @@ def key_point_recall(row: Row, chosen: Sequence[str]) -> float:
     return hits / len(row.key_points)
 
 
+def with_thread(rows: Sequence[Row]) -> System:
+    """digestbot's body summary as the bot makes it: ``summarise_post``, the thread as context."""
+    posts = {p.id: p for p in load_folder(ROOT / "seeds").posts}
+    by_text = {r.text: posts[r.id] for r in rows}
+
+    def run(text: str, budget: int, kind: str) -> list[str]:
+        return list(summarise_post(by_text[text], sentences=budget, comments=0).body)
+
+    return run
+
+
 def sentence_count(row: Row) -> int:
     return len(split_sentences(row.text))
 
@@ -203,6 +221,9 @@ def set_table(name: str, rows: Sequence[Row], all_methods: bool) -> str:
     for label, system in systems(all_methods).items():
         score = evaluate(rows, system, budget, kind, f"{name} {label}")
         results.append(_cells(label, score, annotated))
+    if all(r.engage or r.off_topic for r in rows):  # the seed posts: also with their threads
+        score = evaluate(rows, with_thread(rows), budget, kind, f"{name} with thread")
+        results.append(_cells("digestbot lexrank, thread as context (the bot)", score, annotated))
     small = [r for r in rows if sentence_count(r) <= KL_MAX_SENTENCES]
     if small:
         for label, system in (("sumy KL-Sum", stock(KLSummarizer)), ("digestbot lexrank", None)):

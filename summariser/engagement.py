@@ -47,14 +47,36 @@ class Engagement:
     pasted: np.ndarray  # bool
 
 
-def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
+class Body:
+    """A post body prepared once for "does this repeat the post?" questions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._normal = _normal(text)
+        tokens = [w.lower() for w in words(text)]
+        last = len(tokens) - QUOTE_WORDS + 1
+        self._grams = {tuple(tokens[i : i + QUOTE_WORDS]) for i in range(max(last, 0))}
+
+    def echoes(self, sentence: str) -> bool:
+        """Whether ``sentence`` is (up to case, spacing and quote marks) a piece of the body."""
+        bare = _normal(sentence).strip("\"'“”‘’ ")
+        return len(bare.split()) >= QUOTE_WORDS and bare in self._normal
+
+    def quoted_in(self, comment: str) -> bool:
+        """Whether ``comment`` repeats QUOTE_WORDS consecutive words of the body."""
+        said = [w.lower() for w in words(comment)]
+        span = range(max(len(said) - QUOTE_WORDS + 1, 0))
+        return any(tuple(said[i : i + QUOTE_WORDS]) in self._grams for i in span)
+
+
+def engagement(title: str, body: Body, comments: Sequence[str]) -> Engagement:
     """The engagement features of each of ``comments`` with the post (``title``, ``body``).
 
     Relation is measured on the comment's own words: sentences that only repeat the post do
     not make a comment related (they earn ``quotes_post`` instead)."""
-    own = [" ".join(s for s in split_sentences(c) if not quotes_of(body, s)) for c in comments]
+    own = [" ".join(s for s in split_sentences(c) if not body.echoes(s)) for c in comments]
     comment_terms = [terms(c) for c in own]
-    post_terms = terms(title) + terms(body)
+    post_terms = terms(title) + terms(body.text)
     df: dict[str, int] = {}
     for found in comment_terms:
         for term in set(found):
@@ -66,10 +88,10 @@ def engagement(title: str, body: str, comments: Sequence[str]) -> Engagement:
 
     key = _weights(post_terms, idf)
     whole = np.array([_cosine(_weights(found, idf), key) for found in comment_terms])
-    relation = MIX * whole + (1 - MIX) * _closest_point(body, own)
+    relation = MIX * whole + (1 - MIX) * _closest_point(body.text, own)
     thread = np.array([_thread_share(found, df) for found in comment_terms])
     sizes = np.array([len(words(c)) for c in own])
-    quoting = np.array([_quotes(body, c) for c in comments], dtype=bool)
+    quoting = np.array([body.quoted_in(c) for c in comments], dtype=bool)
     top = np.sort(relation)[-TOP_RELATED:]
     below = relation < LOW_RELATION * (float(top.mean()) if top.size else 0.0)
     return Engagement(
@@ -99,12 +121,6 @@ def _closest_point(body: str, comments: Sequence[str]) -> np.ndarray:
     return result
 
 
-def quotes_of(body: str, sentence: str) -> bool:
-    """Whether ``sentence`` is (up to case, spacing and quote marks) a piece of ``body``."""
-    bare = _normal(sentence).strip("\"'“”‘’ ")
-    return len(bare.split()) >= QUOTE_WORDS and bare in _normal(body)
-
-
 def _weights(found: Sequence[str], idf: Callable[[str], float]) -> dict[str, float]:
     """Sublinear term frequency times idf."""
     counts: dict[str, int] = {}
@@ -125,16 +141,6 @@ def _thread_share(found: Sequence[str], df: dict[str, int]) -> float:
     if not distinct:
         return 0.0
     return sum(df.get(t, 0) >= 2 for t in distinct) / len(distinct)
-
-
-def _quotes(body: str, comment: str) -> bool:
-    """Whether the comment repeats QUOTE_WORDS consecutive words of the body."""
-    body_words = [w.lower() for w in words(body)]
-    last = len(body_words) - QUOTE_WORDS + 1
-    grams = {tuple(body_words[i : i + QUOTE_WORDS]) for i in range(max(last, 0))}
-    said = [w.lower() for w in words(comment)]
-    span = range(max(len(said) - QUOTE_WORDS + 1, 0))
-    return any(tuple(said[i : i + QUOTE_WORDS]) in grams for i in span)
 
 
 def _normal(text: str) -> str:

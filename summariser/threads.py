@@ -33,7 +33,7 @@ import numpy as np
 from scipy import sparse
 
 from .cues import headings
-from .engagement import engagement, quotes_of
+from .engagement import Body, engagement
 from .extractive import (
     DEFAULT_TUNING,
     DUPLICATE,
@@ -160,10 +160,11 @@ def _top(
     flags = [f for c, cs in zip(thread, spans, strict=True) for f in headings(c.text, cs)]
     scored = score_sentences(texts, blocks, flags, kind="discussion", method=method, tuning=tuning)
     wanted = None if refs is None else set(refs)
-    echoes = [weights.key_terms and quotes_of(post.body_text, t) for t in texts]
+    body_text = Body(post.body_text)
+    echoes = [weights.key_terms and body_text.echoes(t) for t in texts]
     quotes: list[Quote] = []
     chosen_rows: list[int] = []
-    for candidate in _rank(post, thread, spans, scored, body, weights):
+    for candidate in _rank(post, body_text, thread, spans, scored, body, weights):
         if len(quotes) >= k:
             break
         if wanted is not None and candidate.comment.ref not in wanted:
@@ -179,6 +180,7 @@ def _top(
 
 def _rank(
     post: Post,
+    body_text: Body,
     thread: Sequence[Comment],
     spans: Sequence[tuple[tuple[int, int], ...]],
     scored: Scored,
@@ -201,7 +203,7 @@ def _rank(
     centrality = np.maximum.reduceat(sentence_scores, starts[:-1])  # every comment has one
     total = weights.substance * substance + weights.centrality * centrality
     if weights.key_terms:
-        found = engagement(post.title, post.body_text, [c.text for c in thread])
+        found = engagement(post.title, body_text, [c.text for c in thread])
         total = total + (
             weights.replies * reply_part * found.relation
             + weights.relation * found.relation
