@@ -94,27 +94,41 @@ class Cues:
         return self.heading | self.intro | self.preamble
 
 
-def read_cues(text: str, spans: Sequence[tuple[int, int]]) -> Cues:
-    """The cues of every sentence of ``text`` (``spans`` from :func:`sentence_spans`)."""
+def read_cues(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    tokens: Sequence[Sequence[str]] | None = None,
+) -> Cues:
+    """The cues of every sentence of ``text`` (``spans`` from :func:`sentence_spans`;
+    ``tokens``: the words of each sentence, when the caller has them)."""
     texts = [text[a:b] for a, b in spans]
-    heading = np.array(headings(text, spans), dtype=bool)
+    tokens = tokens if tokens is not None else [words(t) for t in texts]
+    heading = np.array(headings(text, spans, tokens), dtype=bool)
     intro = np.array([bool(_INTRO_END.search(t.rstrip())) for t in texts], dtype=bool)
     preamble = np.array([bool(_PREAMBLE.search(_bare(t))) for t in texts], dtype=bool)
     deictic = np.array([_deictic(t) for t in texts])
-    scene = np.array([_scene(t) for t in texts])
+    scene = np.array([_scene(t, w) for t, w in zip(texts, tokens, strict=True)])
     point = enumerated_points(text, spans, heading)
     blog = _blog_score(heading, intro, preamble, point)
     return Cues(heading, intro, preamble, deictic, scene, point, blog)
 
 
-def headings(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+def headings(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    tokens: Sequence[Sequence[str]] | None = None,
+) -> list[bool]:
     """Which sentences look like headings or sign-offs: a short line of their own that does not
     end like a sentence ("A Comment from the Conference – Paul Senior", "Dear Readers")."""
     flags = []
-    for start, end in spans:
+    for index, (start, end) in enumerate(spans):
         own_line = (start == 0 or text[start - 1] == "\n") and text[end : end + 1] in ("", "\n")
         stop = text[start:end].rstrip(_CLOSERS)[-1:] in _STOPS
-        flags.append(own_line and not stop and len(words(text[start:end])) <= HEADING_WORDS)
+        if not own_line or stop:
+            flags.append(False)
+            continue
+        found = tokens[index] if tokens is not None else words(text[start:end])
+        flags.append(len(found) <= HEADING_WORDS)
     return flags
 
 
@@ -180,8 +194,7 @@ def _deictic(sentence: str) -> float:
     return 0.5 if _ANAPHORIC.search(bare) else 0.0
 
 
-def _scene(sentence: str) -> float:
-    tokens = words(sentence)
+def _scene(sentence: str, tokens: Sequence[str]) -> float:
     if not tokens:
         return 0.0
     names = sum(1 for w in tokens[1:] if w[:1].isupper() and not w.isupper())

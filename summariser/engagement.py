@@ -19,14 +19,14 @@ These features measure the comment against the post itself:
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-from .ranking import TermMatrix, terms
-from .sentences import split_sentences, words
+from .ranking import TermMatrix
+from .sentences import words
 
 SHORT_WORDS = 15
 LONG_WORDS = 80
@@ -36,7 +36,6 @@ LOW_RELATION = 0.3  # gossip, pasted: relation under this share of the most rela
 TOP_RELATED = 3  # ... the mean relation of this many most related comments
 PASTED_THREAD = 0.6  # pasted: at most this share of its terms used by another comment
 MIX = 0.5  # relation: share of the whole-comment cosine (the rest: its closest point)
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -60,91 +59,150 @@ class Body:
     def echoes(self, sentence: str) -> bool:
         """Whether ``sentence`` is (up to case, spacing and quote marks) a piece of the body."""
         bare = _normal(sentence).strip("\"'“”‘’ ")
-        return len(bare.split()) >= QUOTE_WORDS and bare in self._normal
+        return bare.count(" ") + 1 >= QUOTE_WORDS and bare in self._normal
 
-    def quoted_in(self, comment: str) -> bool:
-        """Whether ``comment`` repeats QUOTE_WORDS consecutive words of the body."""
-        said = [w.lower() for w in words(comment)]
+    def quoted_in(self, tokens: Sequence[str]) -> bool:
+        """Whether the words ``tokens`` repeat QUOTE_WORDS consecutive words of the body."""
+        said = [w.lower() for w in tokens]
         span = range(max(len(said) - QUOTE_WORDS + 1, 0))
         return any(tuple(said[i : i + QUOTE_WORDS]) in self._grams for i in span)
 
 
-def engagement(title: str, body: Body, comments: Sequence[str]) -> Engagement:
-    """The engagement features of each of ``comments`` with the post (``title``, ``body``).
+@dataclass(frozen=True)
+class Thread:
+    """A thread's sentences as :func:`summariser.threads` already has them: the text and term
+    counts of every sentence, and which comment each belongs to (in walk order)."""
+
+    sentences: Sequence[str]
+    owner: np.ndarray  # comment index of each sentence
+    matrix: TermMatrix  # term counts of the sentences (words per sentence included)
+    comments: Sequence[str]  # the comments' texts
+    echoes: np.ndarray  # which sentences only repeat the post (see Body.echoes)
+
+
+def engagement(
+    title: Sequence[str], body: Body, body_matrix: TermMatrix, thread: Thread
+) -> Engagement:
+    """The engagement features of each comment of ``thread`` with the post: its ``title`` terms
+    and its ``body`` (``body_matrix``: term counts of the body's sentences).
 
     Relation is measured on the comment's own words: sentences that only repeat the post do
     not make a comment related (they earn ``quotes_post`` instead)."""
-    own = [" ".join(s for s in split_sentences(c) if not body.echoes(s)) for c in comments]
-    comment_terms = [terms(c) for c in own]
-    post_terms = terms(title) + terms(body.text)
-    df: dict[str, int] = {}
-    for found in comment_terms:
-        for term in set(found):
-            df[term] = df.get(term, 0) + 1
-    n = max(len(comments), 1)
-
-    def idf(term: str) -> float:
-        return math.log((n + 1) / (df.get(term, 0) + 1)) + 1.0
-
-    key = _weights(post_terms, idf)
-    whole = np.array([_cosine(_weights(found, idf), key) for found in comment_terms])
-    relation = MIX * whole + (1 - MIX) * _closest_point(body.text, own)
-    thread = np.array([_thread_share(found, df) for found in comment_terms])
-    sizes = np.array([len(words(c)) for c in own])
-    quoting = np.array([body.quoted_in(c) for c in comments], dtype=bool)
+    n = len(thread.comments)
+    own = ~thread.echoes
+    counts = _per_comment(thread, own)
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log((n + 1) / (df + 1.0)) + 1.0
+    weighted = counts.copy()
+    weighted.data = (1.0 + np.log(weighted.data)) * idf[weighted.indices]
+    key, key_norm = _key(title, body_matrix, thread.matrix.vocabulary, idf, n)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel()) * key_norm
+    dots = np.asarray(weighted @ key).ravel()
+    whole = np.divide(dots, norms, out=np.zeros(n), where=norms > 0)
+    relation = MIX * whole + (1 - MIX) * _closest_point(body_matrix, thread, own)
+    binary = counts.copy()
+    binary.data = np.ones_like(binary.data)
+    distinct = np.asarray(binary.sum(axis=1)).ravel()
+    shared = np.asarray(binary @ (df >= 2).astype(np.float64)).ravel()
+    share = np.divide(shared, distinct, out=np.zeros(n), where=distinct > 0)
+    words_per = thread.matrix.word_counts if thread.matrix.word_counts is not None else 0
+    sizes = np.bincount(thread.owner, np.where(own, words_per, 0), minlength=n)
+    quoting = np.zeros(n, dtype=bool)
+    for row, tokens in enumerate(thread.matrix.tokens or ()):
+        if not quoting[thread.owner[row]] and body.quoted_in(tokens):
+            quoting[thread.owner[row]] = True
     top = np.sort(relation)[-TOP_RELATED:]
     below = relation < LOW_RELATION * (float(top.mean()) if top.size else 0.0)
     return Engagement(
         relation=_scale(relation),
         quotes_post=quoting,
         gossip=(sizes < SHORT_WORDS) & below & ~quoting,
-        pasted=(sizes >= LONG_WORDS) & below & (thread < PASTED_THREAD) & ~quoting,
+        pasted=(sizes >= LONG_WORDS) & below & (share < PASTED_THREAD) & ~quoting,
     )
 
 
-def _closest_point(body: str, comments: Sequence[str]) -> np.ndarray:
-    """For each comment, the best cosine between one of its sentences and one body sentence
-    (a comment that takes up one point of the post scores high, however long it is)."""
-    body_sentences = [s for s in split_sentences(body) if len(words(s)) >= POINT_WORDS]
-    spans = [[s for s in split_sentences(c) if len(words(s)) >= POINT_WORDS] for c in comments]
-    flat = [s for found in spans for s in found]
-    if not body_sentences or not flat:
-        return np.zeros(len(comments))
-    unit = TermMatrix.of(body_sentences + flat).unit_smooth()
-    body_unit, comment_unit = unit[: len(body_sentences)], unit[len(body_sentences) :]
+def _per_comment(thread: Thread, rows: np.ndarray) -> sparse.csr_matrix:
+    """Term counts of each comment, summed over its sentences where ``rows`` is true."""
+    n_rows = len(thread.sentences)
+    picked = np.flatnonzero(rows)
+    owner = sparse.csr_matrix(
+        (np.ones(len(picked)), (thread.owner[picked], picked)),
+        shape=(len(thread.comments), n_rows),
+    )
+    return sparse.csr_matrix(owner @ thread.matrix.counts)
+
+
+def _key(
+    title: Sequence[str],
+    body_matrix: TermMatrix,
+    vocabulary: dict[str, int],
+    idf: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, float]:
+    """The post's key-term vector over the thread's vocabulary, and its full length (terms no
+    comment uses count in the length with the largest idf)."""
+    totals = np.asarray(body_matrix.counts.sum(axis=0)).ravel()
+    found = {t: float(totals[i]) for t, i in body_matrix.vocabulary.items() if totals[i] > 0}
+    for term in title:
+        found[term] = found.get(term, 0.0) + 1.0
+    key = np.zeros(len(idf))
+    unused = math.log(n + 1) + 1.0
+    length = 0.0
+    for term, count in found.items():
+        index = vocabulary.get(term)
+        weight = (1.0 + math.log(count)) * (idf[index] if index is not None else unused)
+        length += weight * weight
+        if index is not None:
+            key[index] = weight
+    return key, math.sqrt(length)
+
+
+def _closest_point(body_matrix: TermMatrix, thread: Thread, own: np.ndarray) -> np.ndarray:
+    """For each comment, the best cosine between one of its own sentences and one body
+    sentence, both of POINT_WORDS words or more (a comment that takes up one point of the post
+    scores high, however long it is)."""
+    n = len(thread.comments)
+    body_rows = _long_rows(body_matrix)
+    comment_rows = np.flatnonzero(own & (_word_counts(thread.matrix) >= POINT_WORDS))
+    if not body_rows.size or not comment_rows.size:
+        return np.zeros(n)
+    joint = _stack(body_matrix, body_rows, thread.matrix, comment_rows)
+    unit = joint.unit_smooth()
+    body_unit, comment_unit = unit[: body_rows.size], unit[body_rows.size :]
     best = np.asarray((comment_unit @ body_unit.T).max(axis=1).todense()).ravel()
-    sizes = np.array([len(found) for found in spans])
-    result = np.zeros(len(comments))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    has = sizes > 0
-    result[has] = np.maximum.reduceat(best, starts[has])
+    result = np.zeros(n)
+    np.maximum.at(result, thread.owner[comment_rows], best)
     return result
 
 
-def _weights(found: Sequence[str], idf: Callable[[str], float]) -> dict[str, float]:
-    """Sublinear term frequency times idf."""
-    counts: dict[str, int] = {}
-    for term in found:
-        counts[term] = counts.get(term, 0) + 1
-    return {t: (1.0 + math.log(c)) * idf(t) for t, c in counts.items()}
+def _word_counts(matrix: TermMatrix) -> np.ndarray:
+    if matrix.word_counts is None:
+        return np.zeros(matrix.size)
+    return matrix.word_counts
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(w * b[t] for t, w in a.items() if t in b)
-    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return dot / norm if norm else 0.0
+def _long_rows(matrix: TermMatrix) -> np.ndarray:
+    return np.flatnonzero(_word_counts(matrix) >= POINT_WORDS)
 
 
-def _thread_share(found: Sequence[str], df: dict[str, int]) -> float:
-    """Share of the comment's distinct terms that at least one other comment uses."""
-    distinct = set(found)
-    if not distinct:
-        return 0.0
-    return sum(df.get(t, 0) >= 2 for t in distinct) / len(distinct)
+def _stack(a: TermMatrix, a_rows: np.ndarray, b: TermMatrix, b_rows: np.ndarray) -> TermMatrix:
+    """Rows ``a_rows`` of ``a`` above rows ``b_rows`` of ``b``, in one vocabulary."""
+    vocabulary = dict(a.vocabulary)
+    remap = np.empty(max(b.counts.shape[1], 1), dtype=np.int64)
+    for term, index in b.vocabulary.items():
+        remap[index] = vocabulary.setdefault(term, len(vocabulary))
+    top = a.counts[a_rows]
+    bottom = b.counts[b_rows]
+    width = max(len(vocabulary), 1)
+    top = sparse.csr_matrix((top.data, top.indices, top.indptr), shape=(top.shape[0], width))
+    bottom = sparse.csr_matrix(
+        (bottom.data, remap[bottom.indices], bottom.indptr), shape=(bottom.shape[0], width)
+    )
+    return TermMatrix(sparse.csr_matrix(sparse.vstack([top, bottom])), vocabulary)
 
 
 def _normal(text: str) -> str:
-    return _SPACE.sub(" ", text.lower()).strip()
+    return " ".join(text.lower().split())
 
 
 def _scale(values: np.ndarray) -> np.ndarray:

@@ -40,9 +40,9 @@ from scipy import sparse
 
 from .cues import Cues, headings, read_cues
 from .priors import article_prior, thread_evidence
-from .ranking import TermMatrix, similarity_to, terms_of_words
+from .ranking import STOP_WORDS, TermMatrix, similarity_to
 from .scorers import CUBIC_METHODS, METHODS, SCORERS
-from .sentences import sentence_spans, words
+from .sentences import sentence_spans
 
 __all__ = ["DEFAULT_TUNING", "KINDS", "LEGACY_TUNING", "METHODS", "Tuning", "headings"]
 
@@ -141,8 +141,9 @@ def prepare(
     spans = sentence_spans(text)
     texts = [text[a:b] for a, b in spans]
     blocks = block_numbers(text, [a for a, _ in spans])
-    cues = read_cues(text, spans)
+    matrix = TermMatrix.of(texts)
     if kind == "article" and tuning.cues:
+        cues = read_cues(text, spans, matrix.tokens)
         return score_sentences(
             texts,
             blocks,
@@ -152,9 +153,13 @@ def prepare(
             tuning=tuning,
             cues=cues,
             context=context,
+            matrix=matrix,
         )
+    heading = headings(text, spans, matrix.tokens)
     legacy = replace(tuning, cues=False)
-    return score_sentences(texts, blocks, cues.heading, kind=kind, method=method, tuning=legacy)
+    return score_sentences(
+        texts, blocks, heading, kind=kind, method=method, tuning=legacy, matrix=matrix
+    )
 
 
 def block_numbers(text: str, starts: Sequence[int]) -> list[int]:
@@ -173,10 +178,12 @@ def score_sentences(
     tuning: Tuning = DEFAULT_TUNING,
     cues: Cues | None = None,
     context: Sequence[str] = (),
+    matrix: TermMatrix | None = None,
 ) -> Scored:
     """Method scores scaled to 0..1 plus the priors of ``kind`` (the cues' priors for an
-    article when ``cues`` are given, the plain lead prior otherwise)."""
-    matrix = TermMatrix.of(texts)
+    article when ``cues`` are given, the plain lead prior otherwise). ``matrix``: the term
+    counts of ``texts`` when the caller has them already."""
+    matrix = matrix if matrix is not None else TermMatrix.of(texts)
     if not texts:
         return Scored([], np.zeros(0), matrix.unit_smooth(), np.zeros(0), matrix)
     unit = matrix.unit_smooth()
@@ -194,7 +201,7 @@ def score_sentences(
     else:
         scores = base + tuning.consensus * scale(_consensus(matrix, block_array))
         if tuning.phrases:
-            scores = scores + tuning.phrases * scale(_phrase_spread(texts, block_array))
+            scores = scores + tuning.phrases * scale(_phrase_spread(matrix, block_array))
         scores = scores - tuning.intro * np.array([_old_intro(t) for t in texts])
     if heading is not None:
         scores = scores - tuning.heading * np.asarray(heading, dtype=np.float64)
@@ -249,13 +256,13 @@ def _consensus(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
     return np.divide(total, number, out=np.zeros(matrix.size), where=number > 0)
 
 
-def _phrase_spread(texts: Sequence[str], blocks: np.ndarray) -> np.ndarray:
+def _phrase_spread(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
     """Mean share of contributions that use each word pair of the sentence (a pair counts when
     one of its words is a content word): the phrases several people use."""
     pairs_of = []
-    for text in texts:
-        tokens = [w.lower() for w in words(text)]
-        content = [bool(terms_of_words([w])) for w in tokens]
+    for sentence in matrix.tokens or ():
+        tokens = [w.lower() for w in sentence]
+        content = [w not in STOP_WORDS for w in tokens]
         adjacent = zip(tokens, tokens[1:], content, content[1:], strict=False)
         pairs_of.append({(a, b) for a, b, ca, cb in adjacent if ca or cb})
     users: dict[tuple[str, str], set[int]] = {}

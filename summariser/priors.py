@@ -14,7 +14,6 @@ key points on the seed posts at weight 0.2, a loss at 0.4, so it is not used.)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from .extractive import Tuning
 
 QUOTE_MIN_WORDS = 6
-_SPACE = re.compile(r"\s+")
 
 
 def article_prior(base: np.ndarray, blocks: np.ndarray, cues: Cues, tuning: Tuning) -> np.ndarray:
@@ -61,13 +59,12 @@ def thread_evidence(texts: Sequence[str], context: Sequence[str], quoted: float)
     found = np.zeros(len(texts))
     if not context or not quoted:
         return found
-    said = [_normal(c) for c in context]
+    said = "\x00".join(_normal(c) for c in context)
     for i, sentence in enumerate(texts):
         if len(words(sentence)) >= QUOTE_MIN_WORDS:
-            key = _normal(sentence)
-            found[i] = quoted * any(key in c for c in said)
+            found[i] = quoted * (_normal(sentence) in said)
     return found
 
 
 def _normal(text: str) -> str:
-    return _SPACE.sub(" ", text.lower()).strip()
+    return " ".join(text.lower().split())

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import sparse
 
 from .cues import headings
-from .engagement import Body, engagement
+from .engagement import Body, Thread, engagement
 from .extractive import (
     DEFAULT_TUNING,
     DUPLICATE,
@@ -161,10 +161,10 @@ def _top(
     scored = score_sentences(texts, blocks, flags, kind="discussion", method=method, tuning=tuning)
     wanted = None if refs is None else set(refs)
     body_text = Body(post.body_text)
-    echoes = [weights.key_terms and body_text.echoes(t) for t in texts]
+    echoes = np.array([weights.key_terms and body_text.echoes(t) for t in texts], dtype=bool)
     quotes: list[Quote] = []
     chosen_rows: list[int] = []
-    for candidate in _rank(post, body_text, thread, spans, scored, body, weights):
+    for candidate in _rank(post, body_text, thread, spans, scored, body, weights, echoes):
         if len(quotes) >= k:
             break
         if wanted is not None and candidate.comment.ref not in wanted:
@@ -186,6 +186,7 @@ def _rank(
     scored: Scored,
     body: TermMatrix,
     weights: CommentWeights,
+    echoes: np.ndarray,
 ) -> list[_Candidate]:
     """Candidates best first (ties keep thread order)."""
     replies = np.array([c.thread_size() for c in thread], dtype=np.float64)
@@ -203,7 +204,10 @@ def _rank(
     centrality = np.maximum.reduceat(sentence_scores, starts[:-1])  # every comment has one
     total = weights.substance * substance + weights.centrality * centrality
     if weights.key_terms:
-        found = engagement(post.title, body_text, [c.text for c in thread])
+        owner = np.repeat(np.arange(len(thread)), sizes)
+        texts = [c.text for c in thread]
+        shape = Thread(scored.texts, owner, scored.matrix, texts, echoes)
+        found = engagement(terms(post.title), body_text, body, shape)
         total = total + (
             weights.replies * reply_part * found.relation
             + weights.relation * found.relation
@@ -224,7 +228,7 @@ def _rank(
 
 
 def _best_sentence(
-    candidate: _Candidate, scored: Scored, echoes: Sequence[bool], own_words: bool
+    candidate: _Candidate, scored: Scored, echoes: np.ndarray, own_words: bool
 ) -> int:
     """Row (in the thread's sentence list) of the comment's best quotable sentence; with
     ``own_words``, a sentence that only repeats the post or a fragment ("... and so on ...")
@@ -242,7 +246,13 @@ def _best_sentence(
 
     return min(
         rows,
-        key=lambda row: (echoes[row], fragment(row), tier(row), -float(scored.scores[row]), row),
+        key=lambda row: (
+            bool(echoes[row]),
+            fragment(row),
+            tier(row),
+            -float(scored.scores[row]),
+            row,
+        ),
     )
 
 
