@@ -10,10 +10,12 @@ recall (share of the points a summary sentence states, by the annotated evidence
 the share of summaries quoting a line annotated as one to avoid (preamble, scene-setting...);
 their posts' top comments are scored against the annotated engaging and off-topic comments.
 
-"before" is the summariser as it was (LexRank with a 90 % lead prior for articles; comments
-ranked mostly by reply count), kept selectable as ``Tuning``/``CommentWeights`` presets.
+"digestbot before" is the summariser as it was (a 90 % lead prior for every article, term
+spread only for discussions; top comments mostly by reply count), kept selectable as the
+presets ``summariser.extractive.LEGACY_TUNING`` and ``summariser.threads.LEGACY_WEIGHTS``.
 sumy's KL-Sum is cubic in the number of sentences: it runs on documents of at most
-``KL_MAX_SENTENCES`` sentences, and digestbot is scored on the same documents beside it.
+``KL_MAX_SENTENCES`` sentences; when that leaves some out, digestbot is scored again on the
+same documents beside it.
 
     .venv/bin/python bench/quality.py [--eval-dir DIR] [--quick] [--methods] [--only NAME]
 """
@@ -151,11 +153,11 @@ def stock(cls: Any) -> System:
 
 def systems(all_methods: bool) -> dict[str, System]:
     found: dict[str, System] = {
-        "digestbot before (lexrank + lead)": ours("lexrank", before=True),
-        "digestbot lexrank": ours("lexrank"),
+        "digestbot before": ours("lexrank", before=True),
+        "digestbot after (lexrank)": ours("lexrank"),
     }
     if all_methods:
-        found.update({f"digestbot {m}": ours(m) for m in METHODS if m != "lexrank"})
+        found.update({f"digestbot after ({m})": ours(m) for m in METHODS if m != "lexrank"})
     found.update(
         {
             "LEAD-k": lead,
@@ -223,14 +225,15 @@ def set_table(name: str, rows: Sequence[Row], all_methods: bool) -> str:
         results.append(_cells(label, score, annotated))
     if all(r.engage or r.off_topic for r in rows):  # the seed posts: also with their threads
         score = evaluate(rows, with_thread(rows), budget, kind, f"{name} with thread")
-        results.append(_cells("digestbot lexrank, thread as context (the bot)", score, annotated))
+        results.append(_cells("digestbot after, thread as context (the bot)", score, annotated))
     small = [r for r in rows if sentence_count(r) <= KL_MAX_SENTENCES]
-    if small:
-        for label, system in (("sumy KL-Sum", stock(KLSummarizer)), ("digestbot lexrank", None)):
-            run = system or ours("lexrank")
-            score = evaluate(small, run, budget, kind, f"{name} {label}")
-            suffix = f" ({len(small)} docs <= {KL_MAX_SENTENCES} sentences)"
-            results.append(_cells(label + suffix, score, annotated))
+    kl_systems: list[tuple[str, System]] = [("sumy KL-Sum", stock(KLSummarizer))]
+    if len(small) < len(rows):
+        kl_systems.append(("digestbot after (lexrank)", ours("lexrank")))
+    for label, system in kl_systems if small else []:
+        score = evaluate(small, system, budget, kind, f"{name} {label}")
+        suffix = f" ({len(small)} of {len(rows)} docs: <= {KL_MAX_SENTENCES} sentences)"
+        results.append(_cells(label + suffix, score, annotated))
     headers = ["system", "ROUGE-1", "ROUGE-2", "ROUGE-Lsum", "words"]
     if annotated:
         headers += ["key points %", "avoid lines %"]
@@ -252,7 +255,7 @@ def comments_table(rows: Sequence[Row]) -> str | None:
     results = []
     rankings = (
         ("before (replies first)", LEGACY_WEIGHTS, LEGACY_TUNING),
-        ("digestbot", None, None),
+        ("after (engages the post)", None, None),
     )
     for label, weights, tuning in rankings:
         engaging = off = total = 0

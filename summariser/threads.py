@@ -189,24 +189,18 @@ def _rank(
     echoes: np.ndarray,
 ) -> list[_Candidate]:
     """Candidates best first (ties keep thread order)."""
-    replies = np.array([c.thread_size() for c in thread], dtype=np.float64)
-    if weights.log_replies:
-        reply_part = np.log1p(replies) / max(float(np.log1p(replies.max())), 1e-9)
-    else:
-        reply_part = replies / max(float(replies.max()), 1.0)
+    reply_part = _replies(thread, weights.log_replies)
     sizes = np.array([len(s) for s in spans])
     starts = np.concatenate([[0], np.cumsum(sizes)])
     n = len(scored.texts)
     owner = sparse.csr_matrix((np.ones(n), np.arange(n), starts), shape=(len(thread), n))
     comments = TermMatrix(sparse.csr_matrix(owner @ scored.matrix.counts), {})
     substance = np.minimum(comments.lengths() / SUBSTANCE_TERMS, 1.0)
-    sentence_scores = scale(scored.scores)
-    centrality = np.maximum.reduceat(sentence_scores, starts[:-1])  # every comment has one
+    centrality = np.maximum.reduceat(scale(scored.scores), starts[:-1])  # every comment has one
     total = weights.substance * substance + weights.centrality * centrality
     if weights.key_terms:
-        owner = np.repeat(np.arange(len(thread)), sizes)
-        texts = [c.text for c in thread]
-        shape = Thread(scored.texts, owner, scored.matrix, texts, echoes)
+        rows = np.repeat(np.arange(len(thread)), sizes)
+        shape = Thread(scored.texts, rows, scored.matrix, [c.text for c in thread], echoes)
         found = engagement(terms(post.title), body_text, body, shape)
         total = total + (
             weights.replies * reply_part * found.relation
@@ -216,15 +210,30 @@ def _rank(
             - weights.pasted * found.pasted
         )
     else:
-        vocabulary = scored.matrix.vocabulary
-        post_vector = np.zeros(comments.counts.shape[1])
-        for term, count in _post_terms(post, body).items():
-            if term in vocabulary:
-                post_vector[vocabulary[term]] = count
-        relation = scale(np.asarray(comments.unit_smooth() @ post_vector).ravel())
+        relation = _term_count_relation(post, body, scored, comments)
         total = total + weights.replies * reply_part + weights.relation * relation
     order = sorted(range(len(thread)), key=lambda i: -float(total[i]))
     return [_Candidate(thread[i], float(total[i]), spans[i], int(starts[i])) for i in order]
+
+
+def _replies(thread: Sequence[Comment], log: bool) -> np.ndarray:
+    """Each comment's reply count over the post's largest (on a log scale with ``log``)."""
+    replies = np.array([c.thread_size() for c in thread], dtype=np.float64)
+    if log:
+        return np.asarray(np.log1p(replies) / max(float(np.log1p(replies.max())), 1e-9))
+    return np.asarray(replies / max(float(replies.max()), 1.0))
+
+
+def _term_count_relation(
+    post: Post, body: TermMatrix, scored: Scored, comments: TermMatrix
+) -> np.ndarray:
+    """The relation of before: each comment's smoothed terms against the post's term counts."""
+    vocabulary = scored.matrix.vocabulary
+    post_vector = np.zeros(comments.counts.shape[1])
+    for term, count in _post_terms(post, body).items():
+        if term in vocabulary:
+            post_vector[vocabulary[term]] = count
+    return scale(np.asarray(comments.unit_smooth() @ post_vector).ravel())
 
 
 def _best_sentence(
