@@ -17,9 +17,10 @@ top: comments that take up the post's points. Each comment scores (weights in
   almost nothing in common with the post or the thread: a news story or notice pasted in).
 
 Replies are candidates too (ref ``"5.1"``). A comment whose quote says what an already chosen
-quote says (cosine >= ``DUPLICATE``) is skipped. Each chosen comment is quoted by its best
-sentence of its own words (a sentence that only repeats the post comes last), verbatim; when
-that sentence is short, the next (or previous) sentence on the same line is added, so the quote
+quote says (cosine >= ``DUPLICATE``) is skipped, and so is one with nothing of its own to quote
+(only sentences that repeat the post, or fragments such as "... contradicted by ...").
+Each chosen comment is quoted by its best sentence of its own words, verbatim; when that
+sentence is short, the next (or previous) sentence on the same line is added, so the quote
 stays one exact substring of the comment. ``LEGACY_WEIGHTS`` is the ranking before: mostly
 reply counts.
 """
@@ -172,6 +173,8 @@ def _top(
         best = _best_sentence(candidate, scored, echoes, weights.key_terms)
         if _repeats(scored, best, chosen_rows):
             continue
+        if weights.key_terms and (echoes[best] or _fragment(scored.texts[best])):
+            continue  # nothing of its own to quote: only the post's words or "... and so ..."
         chosen_rows.append(best)
         text = _quote(candidate, best - candidate.first)
         quotes.append(Quote(candidate.comment.ref, candidate.comment.author, text))
@@ -250,8 +253,8 @@ def _best_sentence(
             return 0
         return 1 if counts[row] < MIN_WORDS else 2
 
-    def fragment(row: int) -> bool:  # "... and in a show of allegiance to the MoJ ..."
-        return own_words and scored.texts[row].lstrip().startswith(("...", "…"))
+    def fragment(row: int) -> bool:
+        return own_words and _fragment(scored.texts[row])
 
     return min(
         rows,
@@ -263,6 +266,11 @@ def _best_sentence(
             row,
         ),
     )
+
+
+def _fragment(sentence: str) -> bool:
+    """A piece that continues something else: "... and in a show of allegiance to the MoJ ..."."""
+    return sentence.lstrip().startswith(("...", "…"))
 
 
 def _repeats(scored: Scored, row: int, chosen: Sequence[int]) -> bool:
