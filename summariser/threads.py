@@ -1,7 +1,7 @@
 """A post condensed: the body's best sentences plus the thread's top comments, quoted.
 
-The body is summarised as an article with the thread as context (what commenters quote and
-discuss is evidence of what the post is about). "Top" comments are what a reader would call
+The body is summarised as an article with the thread as context (a body sentence commenters
+quote is evidence of what the post is about). "Top" comments are what a reader would call
 top: comments that take up the post's points. Each comment scores (weights in
 :class:`CommentWeights`):
 
@@ -13,8 +13,8 @@ top: comments that take up the post's points. Each comment scores (weights in
 - **replies**: a comment that started a conversation about the post (log of its reply count
   over the log of the post's largest, times its relation to the post: a conversation that
   left the post behind counts little);
-- minus **gossip** (short, sharing no key term with the post) and **pasted** text (long, with
-  almost nothing in common with the post or the thread: a news story or notice pasted in).
+- minus **gossip** (short and barely related to the post) and **pasted** text (long, barely
+  related, and with little in common with the rest of the thread: a news story or notice).
 
 Replies are candidates too (ref ``"5.1"``). A comment whose quote says what an already chosen
 quote says (cosine >= ``DUPLICATE``) is skipped, and so is one with nothing of its own to quote
