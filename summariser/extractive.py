@@ -259,23 +259,33 @@ def _consensus(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
 def _phrase_spread(matrix: TermMatrix, blocks: np.ndarray) -> np.ndarray:
     """Mean share of contributions that use each word pair of the sentence (a pair counts when
     one of its words is a content word): the phrases several people use."""
-    pairs_of = []
-    for sentence in matrix.tokens or ():
-        tokens = [w.lower() for w in sentence]
-        content = [w not in STOP_WORDS for w in tokens]
-        adjacent = zip(tokens, tokens[1:], content, content[1:], strict=False)
-        pairs_of.append({(a, b) for a, b, ca, cb in adjacent if ca or cb})
-    users: dict[tuple[str, str], set[int]] = {}
-    for pairs, block in zip(pairs_of, blocks, strict=True):
-        for pair in pairs:
-            users.setdefault(pair, set()).add(int(block))
-    n_blocks = max(len(set(blocks.tolist())), 1)
-    return np.array(
-        [
-            sum(len(users[p]) for p in pairs) / (len(pairs) * n_blocks) if pairs else 0.0
-            for pairs in pairs_of
-        ]
-    )
+    n = matrix.size
+    sentences = matrix.tokens or ()
+    vocabulary: dict[str, int] = {}
+    add = vocabulary.setdefault
+    ids = np.array([add(w.lower(), len(vocabulary)) for s in sentences for w in s], np.int64)
+    lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+    if ids.size < 2:
+        return np.zeros(n)
+    stop = np.array([w in STOP_WORDS for w in vocabulary])[ids]
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    same = row[1:] == row[:-1]  # the pair does not cross into the next sentence
+    keep = same & ~(stop[1:] & stop[:-1])
+    width = len(vocabulary)
+    pair = ids[:-1][keep] * width + ids[1:][keep]
+    owner = row[:-1][keep]
+    if not pair.size:
+        return np.zeros(n)
+    codes, pair = np.unique(pair, return_inverse=True)
+    kinds = len(codes)
+    in_blocks = np.unique(blocks[owner] * kinds + pair)  # each pair once per contribution
+    users = np.bincount(in_blocks % kinds, minlength=kinds)
+    per_sentence = np.unique(owner * kinds + pair)  # ... and once per sentence
+    who, which = per_sentence // kinds, per_sentence % kinds
+    total = np.bincount(who, users[which], minlength=n)
+    number = np.bincount(who, minlength=n)
+    n_blocks = max(len(np.unique(blocks)), 1)
+    return np.divide(total, number * n_blocks, out=np.zeros(n), where=number > 0)
 
 
 def select(scored: Scored, count: int, tuning: Tuning = DEFAULT_TUNING) -> list[int]:
