@@ -75,6 +75,43 @@ _EVENT = re.compile(
     r"|keynote|speakers? (?:was|were)|gave an? (?:\w+ )*?(?:presentation|talk|speech|lecture))\b",
     re.IGNORECASE,
 )
+# Words without which _DATE and _EVENT cannot match (a cheap test before the regexes).
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_DATE_WORDS = (
+    frozenset(f"{d}day" for d in ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun"))
+    | frozenset(_MONTHS)
+    | frozenset(m[:3] for m in _MONTHS)
+    | {"sept"}
+)
+_EVENT_WORDS = frozenset(
+    [
+        "hosted",
+        "held",
+        "organised",
+        "organized",
+        "took",
+        "attendees",
+        "attended",
+        "venue",
+        "keynote",
+        "speaker",
+        "speakers",
+        "gave",
+    ]
+)
 _LEADING_MARK = re.compile(r"^[\s\"'“‘«(\[•▪●◦‣∙*–-]*(?:\d{1,3}[.)/:]\S*\s+)?")
 
 
@@ -199,7 +236,11 @@ def _scene(sentence: str, tokens: Sequence[str]) -> float:
         return 0.0
     names = sum(1 for w in tokens[1:] if w[:1].isupper() and not w.isupper())
     density = names / max(len(tokens) - 1, 1)
-    score = 0.4 * bool(_DATE.search(sentence)) + 0.4 * bool(_EVENT.search(sentence))
+    lowered = {w.lower() for w in tokens}
+    dated = bool(lowered & _DATE_WORDS or any(w[:1].isdigit() for w in tokens))
+    evented = bool(lowered & _EVENT_WORDS)
+    score = 0.4 * (dated and bool(_DATE.search(sentence)))
+    score += 0.4 * (evented and bool(_EVENT.search(sentence)))
     return float(min(1.0, score + max(0.0, density - 0.2) * 1.5))
 
 
