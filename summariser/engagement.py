@@ -7,7 +7,8 @@ These features measure the comment against the post itself:
 - **relation**: cosine between the comment and the post's key terms (title and body, each term
   weighted by how often the post uses it and how rare it is across the thread's comments, so
   words every comment uses count little);
-- **quotes the post**: the comment repeats six words or more of the body verbatim;
+- **quotes the post**: the comment repeats six words or more of the body verbatim, in a
+  sentence with quote marks (or a sentence that is all the post's words);
 - **gossip**: a short comment (under ``SHORT_WORDS`` words) whose relation is under
   ``LOW_RELATION`` times the mean relation of the ``TOP_RELATED`` most related comments: it
   shares next to nothing with the post ("Big announcement from MOJ coming next week
@@ -31,6 +32,7 @@ from .sentences import words
 SHORT_WORDS = 15
 LONG_WORDS = 80
 QUOTE_WORDS = 6
+QUOTE_MARKS = ('"', "“", "”", "‘", "«", "»")
 POINT_WORDS = 8  # sentences shorter than this are not compared point to point
 LOW_RELATION = 0.3  # gossip, pasted: relation under this share of the most related comments
 TOP_RELATED = 3  # ... the mean relation of this many most related comments
@@ -109,8 +111,10 @@ def engagement(
     sizes = np.bincount(thread.owner, np.where(own, words_per, 0), minlength=n)
     quoting = np.zeros(n, dtype=bool)
     for row, tokens in enumerate(thread.matrix.tokens or ()):
-        if not quoting[thread.owner[row]] and body.quoted_in(tokens):
-            quoting[thread.owner[row]] = True
+        if quoting[thread.owner[row]]:
+            continue
+        marked = thread.echoes[row] or any(q in thread.sentences[row] for q in QUOTE_MARKS)
+        quoting[thread.owner[row]] = marked and body.quoted_in(tokens)
     top = np.sort(relation)[-TOP_RELATED:]
     below = relation < LOW_RELATION * (float(top.mean()) if top.size else 0.0)
     return Engagement(
