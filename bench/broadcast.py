@@ -42,12 +42,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _util import table  # noqa: E402
+from bot.frontends import telegram as tg_frontend  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.config import Config, DigestDefaults, TelegramConfig  # noqa: E402
-from bot.frontends import telegram as tg_frontend  # noqa: E402
-from bot.store_records import Subscriber  # noqa: E402
+from bot.domain.records import Subscriber  # noqa: E402
 from tests.bot_process import ServerProcess  # noqa: E402
 from tests.fakes.telegram_updates import TOKEN, chat, message, user  # noqa: E402
 

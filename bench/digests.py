@@ -35,12 +35,12 @@ from tinydb import TinyDB  # noqa: E402
 from tinydb.storages import JSONStorage  # noqa: E402
 
 from bot.config import DigestDefaults  # noqa: E402
-from bot.digest import PostIndex, Summaries, plan, render_text  # noqa: E402
-from bot.posts import load_corpus  # noqa: E402
-from bot.schedule import due_digests, latest_slot  # noqa: E402
-from bot.storage import AtomicJSONStorage  # noqa: E402
-from bot.store import SHARDS, Store  # noqa: E402
-from bot.store_records import Delivery, DeliveryItem, Subscriber  # noqa: E402
+from bot.corpus.folder import load_corpus  # noqa: E402
+from bot.domain.digest import PostIndex, Summaries, plan, render_text  # noqa: E402
+from bot.domain.records import Delivery, DeliveryItem, Subscriber  # noqa: E402
+from bot.domain.schedule import due_digests, latest_slot  # noqa: E402
+from bot.store.tinydb.atomic import AtomicJSONStorage  # noqa: E402
+from bot.store.tinydb.store import SHARDS, Store  # noqa: E402
 from summariser import Post  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -14,16 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.chat.handlers import read as handlers_read  # noqa: F401  (declare the chat commands)
+from bot.chat.handlers import settings as handlers_settings  # noqa: F401  (declare the chat commands)
+from bot.config import Config
+from bot.corpus.folder import load_corpus
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import Sender
+from bot.domain.digest import PostIndex, Summaries
+from bot.progress import Bar
+from bot.store.tinydb.store import Store
 from summariser import KeywordIndex, Post, Summary, SummaryCache, SyncReport, seed_files
-
-from . import handlers_read, handlers_settings  # noqa: F401  (declare the chat commands)
-from .config import Config
-from .digest import PostIndex, Summaries
-from .outbox import Outbox
-from .posts import load_corpus
-from .progress import Bar
-from .sender import Sender
-from .store import Store
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Config, TelegramConfig
-from bot.frontends.telegram import TelegramFrontend
+from bot.platforms.telegram.frontend import TelegramFrontend
 from tests.fakes.telegram_server import FakeTelegram
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -173,7 +173,7 @@ def wait_until(
 def main(argv: list[str] | None = None) -> int:
     from bot.app import App
     from bot.config import Config, TelegramConfig
-    from bot.frontends.telegram import run_telegram
+    from bot.platforms.telegram.frontend import run_telegram
 
     parser = argparse.ArgumentParser(description="The Telegram bot with a clock set to --now.")
     for option in ("--data", "--corpus", "--base-url", "--now"):

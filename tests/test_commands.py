@@ -9,8 +9,18 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.commands import GROUP, PRIVATE, Chat, Command, User, commands, dispatch, help_reply, parse
-from bot.frontends.console import to_command
+from bot.chat.commands import (
+    GROUP,
+    PRIVATE,
+    Chat,
+    Command,
+    User,
+    commands,
+    dispatch,
+    help_reply,
+    parse,
+)
+from bot.platforms.console.frontend import to_command
 from tests.app_fixtures import FakeClock, open_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,8 +29,8 @@ import pytest
 
 from bot.app import App
 from bot.config import DigestDefaults, TelegramConfig
-from bot.store import Store
-from bot.store_records import Delivery, Subscriber
+from bot.domain.records import Delivery, Subscriber
+from bot.store.tinydb.store import Store
 from tests.app_fixtures import SEEDS, FakeClock, open_app, running
 from tests.bot_process import BotProcess, ServerThread, wait_until
 from tests.fakes.telegram_server import FakeTelegram

@@ -11,10 +11,10 @@ import pytest
 
 from bot.cli import main
 from bot.config import DigestDefaults
-from bot.digest import PostIndex, Summaries, digest_json, pick, plan, render_text
-from bot.schedule import Slot
-from bot.store import Store
-from bot.store_records import Subscriber
+from bot.domain.digest import PostIndex, Summaries, digest_json, pick, plan, render_text
+from bot.domain.records import Subscriber
+from bot.domain.schedule import Slot
+from bot.store.tinydb.store import Store
 from summariser import Comment, Post
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,8 +29,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.render import render_telegram_html, utf16_len
-from bot.reply import Heading, Paragraph, Quote, Reply, bold
+from bot.chat.render import render_telegram_html, utf16_len
+from bot.chat.reply import Heading, Paragraph, Quote, Reply, bold
 from tests.fakes.ptb import Seen, build, polling, recorder, seconds
 from tests.fakes.telegram_server import ApiError, FakeTelegram
 from tests.fakes.telegram_updates import (

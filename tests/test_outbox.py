@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import DigestDefaults
-from bot.digest import PostIndex, Summaries
-from bot.outbox import Outbox
-from bot.sender import Blocked, Failed, Sender, Sent
-from bot.store import Store
-from bot.store_records import Subscriber
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import Blocked, Failed, Sender, Sent
+from bot.domain.digest import PostIndex, Summaries
+from bot.domain.records import Subscriber
+from bot.store.tinydb.store import Store
 from summariser import Comment, Post
 from tests.fakes.sender import Crash, FakeSender, arrived_posts
 

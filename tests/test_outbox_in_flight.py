@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import Digest
-from bot.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
-from bot.store import Store
+from bot.delivery.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
+from bot.domain.digest import Digest
+from bot.store.tinydb.store import Store
 from tests.fakes.sender import Crash, FakeSender
 from tests.test_outbox import START, outbox, subscribe
 

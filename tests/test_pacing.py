@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.frontends.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
+from bot.platforms.telegram.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
 
 
 async def _times(pacer: Pacer, count: int) -> list[tuple[int, float]]:

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import (
+from bot.chat.render import (
     TELEGRAM_LIMIT,
     render_plain,
     render_slack_mrkdwn,
     render_telegram_html,
     utf16_len,
 )
-from bot.reply import (
+from bot.chat.reply import (
     Button,
     Callback,
     CallbackData,

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import DigestDefaults
-from bot.store import Store
-from bot.store_records import Subscriber
+from bot.domain.records import Subscriber
+from bot.store.tinydb.store import Store
 from summariser import CorpusError, parse_file
 from tests.app_fixtures import SEEDS, FakeClock, open_app, running
 from tests.bot_process import BotProcess, ServerThread, wait_until
@@ -57,7 +57,7 @@ STORE_OPEN = (
     MEMORY
     + """
 import json, sys, time
-from bot.store import Store
+from bot.store.tinydb.store import Store
 with open("/proc/self/clear_refs", "w") as reset:
     reset.write("5")  # the peak starts again from here (imports done)
 before = memory_kb()[1]

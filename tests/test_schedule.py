@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import DigestDefaults
-from bot.schedule import (
+from bot.domain.records import Subscriber
+from bot.domain.schedule import (
     JOB_ID,
     due_digests,
     latest_slot,
@@ -20,7 +21,6 @@ from bot.schedule import (
     schedule_digests,
     send_instant,
 )
-from bot.store_records import Subscriber
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

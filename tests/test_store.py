@@ -10,10 +10,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import DigestDefaults
-from bot.lock import DataDirLocked
-from bot.storage import AtomicJSONStorage, StoreCorrupt, StoreError, pack_refs, unpack_refs
-from bot.store import SCHEMA_VERSION, Store, shard_of
-from bot.store_records import Delivery, DeliveryItem, InvalidSetting, Run, chat_key
+from bot.domain.records import Delivery, DeliveryItem, InvalidSetting, Run, chat_key
+from bot.store.tinydb.atomic import (
+    AtomicJSONStorage,
+    StoreCorrupt,
+    StoreError,
+    pack_refs,
+    unpack_refs,
+)
+from bot.store.tinydb.lock import DataDirLocked
+from bot.store.tinydb.store import SCHEMA_VERSION, Store, shard_of
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 DEFAULTS = DigestDefaults()

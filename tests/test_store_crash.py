@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.lock import DataDirLocked
-from bot.store import Store
+from bot.store.tinydb.lock import DataDirLocked
+from bot.store.tinydb.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,9 +27,9 @@ CHILD = r"""
 import sys
 from datetime import UTC, datetime
 from bot.config import DigestDefaults
-from bot.lock import DataDirLocked
-from bot.store import Store
-from bot.store_records import Delivery, DeliveryItem
+from bot.store.tinydb.lock import DataDirLocked
+from bot.store.tinydb.store import Store
+from bot.domain.records import Delivery, DeliveryItem
 
 data, prefix = sys.argv[1], sys.argv[2]
 now = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -119,7 +119,7 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path: Path) -> Non
         [
             sys.executable,
             "-c",
-            "import sys; from bot.store import Store; s = Store.open(sys.argv[1]);"
+            "import sys; from bot.store.tinydb.store import Store; s = Store.open(sys.argv[1]);"
             " print('ready', flush=True); sys.stdin.read()",
             str(tmp_path),
         ],

@@ -12,8 +12,8 @@ import pytest
 
 from bot import redact
 from bot.app import App
-from bot.commands import commands
-from bot.frontends.telegram import TelegramFrontend, webhook_options
+from bot.chat.commands import commands
+from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
 from tests.fakes.telegram_updates import BOT_USERNAME

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.commands import commands
+from bot.chat.commands import commands
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import BOT_USERNAME

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.throttle import KEPT, CommandThrottle
+from bot.chat.throttle import KEPT, CommandThrottle
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import FakeTelegram
 

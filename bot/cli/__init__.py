@@ -15,13 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
+from bot import redact
+from bot.cli import ask, corpus, digest_cmd, run
+from bot.config import ConfigError, load_config
+from bot.errors import UsageError
+from bot.store.tinydb.atomic import StoreError
 from summariser import CorpusError
-
-from .. import redact
-from ..config import ConfigError, load_config
-from ..errors import UsageError
-from ..storage import StoreError
-from . import ask, corpus, digest_cmd, run
 
 log = logging.getLogger("digestbot")
 

@@ -14,12 +14,11 @@ import re
 import sys
 from typing import Any, TextIO
 
+from bot.cli.args import int_range
+from bot.config import Config
+from bot.corpus.folder import load_corpus
+from bot.errors import UsageError
 from summariser import KeywordIndex, Match, QueryError, SearchHit
-
-from ..config import Config
-from ..errors import UsageError
-from ..posts import load_corpus
-from .args import int_range
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,11 @@ import json
 import sys
 from typing import Any
 
+from bot.cli.args import int_range
+from bot.config import SUMMARY_METHODS, Config
+from bot.corpus.folder import load_corpus, resolve_post
+from bot.errors import UsageError
 from summariser import Comment, Post, Summary, SummaryCache
-
-from ..config import SUMMARY_METHODS, Config
-from ..errors import UsageError
-from ..posts import load_corpus, resolve_post
-from .args import int_range
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -13,13 +13,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..config import Config
-from ..digest import Digest, PostIndex, Summaries, digest_json, plan, render_text
-from ..errors import NotFound, UsageError
-from ..posts import load_corpus
-from ..schedule import due_digests, next_slot
-from ..store import Store
-from ..store_records import Subscriber
+from bot.config import Config
+from bot.corpus.folder import load_corpus
+from bot.domain.digest import Digest, PostIndex, Summaries, digest_json, plan, render_text
+from bot.domain.records import Subscriber
+from bot.domain.schedule import due_digests, next_slot
+from bot.errors import NotFound, UsageError
+from bot.store.tinydb.store import Store
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -6,9 +6,9 @@ import argparse
 import asyncio
 from typing import Any
 
-from ..app import App
-from ..config import Config
-from ..errors import UsageError
+from bot.app import App
+from bot.config import Config
+from bot.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -43,10 +43,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     app = App.open(config)
     try:
         if frontend == "telegram":
-            from ..frontends.telegram import run_telegram
+            from bot.platforms.telegram.frontend import run_telegram
 
             return run_telegram(app)
-        from ..frontends.console import run_console
+        from bot.platforms.console.frontend import run_console
 
         return asyncio.run(run_console(app))
     finally:

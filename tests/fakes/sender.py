@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.digest import Digest
-from bot.sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
+from bot.delivery.sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
+from bot.domain.digest import Digest
 
 
 class Crash(BaseException):

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.chat.commands import Command, command, help_reply, usage
+from bot.chat.reply import Reply
+from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_reply
+from bot.corpus.folder import resolve_post, short_id
+from bot.delivery.sender import Blocked, Failed, Sent, Unknown
+from bot.domain.digest import pick
+from bot.domain.schedule import next_slot
+from bot.errors import UsageError
 from summariser import QueryError
 
-from .commands import Command, command, help_reply, usage
-from .digest import pick
-from .errors import UsageError
-from .posts import resolve_post, short_id
-from .reply import Reply
-from .schedule import next_slot
-from .sender import Blocked, Failed, Sent, Unknown
-from .views import answer_reply, digest_reply, latest_reply, summary_reply
-
 if TYPE_CHECKING:
-    from .app import App
+    from bot.app import App
 
 MAX_ASK = 500
 NOTHING_NEW = "Nothing new since your last digest."

@@ -23,13 +23,13 @@ from telegram import (
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from ..config import TelegramConfig
-from ..digest import Digest
-from ..render import TelegramMessage, render_telegram_html
-from ..reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
-from ..sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
-from ..views import digest_reply
-from .pacing import DIGEST, sending_as
+from bot.chat.render import TelegramMessage, render_telegram_html
+from bot.chat.reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
+from bot.chat.views import digest_reply
+from bot.config import TelegramConfig
+from bot.delivery.sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
+from bot.domain.digest import Digest
+from bot.platforms.telegram.pacing import DIGEST, sending_as
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class TelegramSender:
 
     bot: Bot = field(repr=False)  # PTB's repr of a Bot shows its token
     platform: str = PLATFORM
-    max_in_flight: int = TelegramConfig.max_in_flight  # digests side by side (bot.outbox)
+    max_in_flight: int = TelegramConfig.max_in_flight  # digests side by side (bot.delivery.outbox)
     migrations: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, chat_id: str, digest: Digest, progress: Progress = NO_PROGRESS) -> Outcome:

@@ -1,4 +1,4 @@
-"""The records kept by :mod:`bot.store`: frozen values and their JSON documents.
+"""The records kept by :mod:`bot.store.tinydb.store`: frozen values and their JSON documents.
 
 Times are stored as ISO 8601 strings in UTC. A document that does not parse raises
 KeyError/TypeError/ValueError, which the store turns into StoreCorrupt naming the file.
@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .config import DigestDefaults
-from .errors import UsageError
-from .storage import pack_refs, unpack_refs
+from bot.config import DigestDefaults
+from bot.errors import UsageError
+from bot.store.tinydb.atomic import pack_refs, unpack_refs
 
 KINDS = ("private", "group", "channel")
 FREQUENCIES = ("daily", "weekly")

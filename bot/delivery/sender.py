@@ -1,6 +1,6 @@
 """The interface front ends implement to deliver digests, and the outcomes they report.
 
-A front end (console, Telegram, Slack) renders a platform-neutral :class:`~bot.digest.Digest` into
+A front end (console, Telegram, Slack) renders a platform-neutral :class:`Digest` into
 its own messages and returns exactly one outcome:
 
 - :class:`Sent`: every message went out; ``message_ids`` are the platform's ids.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .digest import Digest
+    from bot.domain.digest import Digest
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The delivery outbox: record what will be sent, send it, record how it went.
 
-One :meth:`Outbox.tick` (woken every minute by :mod:`bot.schedule`):
+One :meth:`Outbox.tick` (woken every minute by :mod:`bot.domain.schedule`):
 
 1. resumes deliveries still ``pending`` from earlier runs (a crash, a retryable failure);
-2. asks :func:`bot.schedule.due_digests` who is due at ``now`` and plans each digest;
+2. asks :func:`bot.domain.schedule.due_digests` who is due at ``now`` and plans each digest;
 3. records the run and every planned delivery as ``pending`` (or ``empty`` when nothing is new)
    *before* anything is sent;
 4. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked``: up to the
@@ -12,7 +12,7 @@ One :meth:`Outbox.tick` (woken every minute by :mod:`bot.schedule`):
 
 A crash between 3 and 4 leaves pending records that the next start resumes, so nothing is
 missed and nothing already marked sent is sent again. Each message of a digest is recorded as it
-goes out (:class:`~bot.sender.Progress`), so a resumed digest starts after the last recorded
+goes out (:class:`~bot.delivery.sender.Progress`), so a resumed digest starts after the last recorded
 one: only a message whose request was out at the crash can arrive twice, at most
 ``max_in_flight`` of them per crash. A send that timed
 out after the request went out is ``unknown``: reported (logged, counted, listed by
@@ -29,11 +29,11 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .digest import Digest, PostIndex, Summaries, plan, rebuild
-from .schedule import Due, due_digests
-from .sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
-from .store import Store
-from .store_records import Delivery, Run, Subscriber, ts
+from bot.delivery.sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
+from bot.domain.digest import Digest, PostIndex, Summaries, plan, rebuild
+from bot.domain.records import Delivery, Run, Subscriber, ts
+from bot.domain.schedule import Due, due_digests
+from bot.store.tinydb.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,19 +13,18 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
+from bot.chat.handlers.read import FULL_COMMENTS, full_summary
+from bot.chat.render import render_telegram_html
+from bot.chat.reply import CallbackData, Reply
+from bot.chat.views import post_buttons, summary_reply
+from bot.corpus.folder import resolve_post, short_id
+from bot.errors import UsageError
+from bot.platforms.telegram.send import keyboard
 from summariser import Post, QueryError
 
-from ..errors import UsageError
-from ..handlers_read import FULL_COMMENTS, full_summary
-from ..posts import resolve_post, short_id
-from ..render import render_telegram_html
-from ..reply import CallbackData, Reply
-from ..views import post_buttons, summary_reply
-from .telegram_send import keyboard
-
 if TYPE_CHECKING:
-    from ..app import App
-    from .telegram import TelegramFrontend
+    from bot.app import App
+    from bot.platforms.telegram.frontend import TelegramFrontend
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.table import Table
 
-from .storage import AtomicJSONStorage, StoreCorrupt, load_json_file
-from .store_records import Delivery, chat_key, delivery_from_doc, subscriber_from_doc
+from bot.domain.records import Delivery, chat_key, delivery_from_doc, subscriber_from_doc
+from bot.store.tinydb.atomic import AtomicJSONStorage, StoreCorrupt, load_json_file
 
 SCHEMA_VERSION = 2
 SHARDS = 128

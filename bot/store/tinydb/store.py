@@ -8,7 +8,7 @@ Layout under ``DATA/store/`` (schema version 2)::
     history/NN.json           one archived record per chat: what older deliveries gave it
     runs.json                 one record per scheduler run that had work
 
-Every file is written with :class:`~bot.storage.AtomicJSONStorage` (temp file, fsync, replace).
+Every file is written with :class:`AtomicJSONStorage` (temp file, fsync, replace).
 Sharding and compaction keep each write small: recording a delivery rewrites one deliveries file
 holding a day or two of deliveries of about 80 chats (at 10,000 subscribers), and
 :meth:`Store.compact` folds final deliveries older than ``keep_days`` into the history files in
@@ -26,10 +26,8 @@ from typing import Any
 
 from tinydb import TinyDB, where
 
-from .config import DigestDefaults
-from .lock import DataDirLock
-from .storage import AtomicJSONStorage, StoreError
-from .store_records import (
+from bot.config import DigestDefaults
+from bot.domain.records import (
     CLAIMING,
     Delivery,
     Run,
@@ -41,7 +39,9 @@ from .store_records import (
     run_from_doc,
     subscriber_from_doc,
 )
-from .store_schema import (
+from bot.store.tinydb.atomic import AtomicJSONStorage, StoreError
+from bot.store.tinydb.lock import DataDirLock
+from bot.store.tinydb.schema import (
     SCHEMA_VERSION,
     SHARDS,
     Shard,
@@ -252,7 +252,7 @@ class Store:
         return moved
 
     def _require(self, platform: str, chat_id: str | int) -> Subscriber:
-        from .errors import NotFound
+        from bot.errors import NotFound
 
         sub = self.get_subscriber(platform, chat_id)
         if sub is None:

@@ -6,14 +6,14 @@ import re
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .commands import Command, command, usage
-from .errors import UsageError
-from .reply import Reply
-from .schedule import next_slot
-from .store_records import WEEKDAYS, Subscriber
+from bot.chat.commands import Command, command, usage
+from bot.chat.reply import Reply
+from bot.domain.records import WEEKDAYS, Subscriber
+from bot.domain.schedule import next_slot
+from bot.errors import UsageError
 
 if TYPE_CHECKING:
-    from .app import App
+    from bot.app import App
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DAYS = {day: day for day in WEEKDAYS} | {

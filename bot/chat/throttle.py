@@ -5,7 +5,7 @@ posts to one chat much faster than once a second with 429s. A chat that fires co
 as it can would otherwise fill the bot's sending with its answers and every other chat would
 wait behind them. So each chat may send a burst of :data:`BURST` commands, then
 :data:`PER_MINUTE` a minute (the generic cell rate algorithm, as in
-:mod:`bot.frontends.pacing`); commands beyond that are ignored. The first one ignored gets a
+:mod:`~bot.platforms.telegram.pacing`); commands beyond that are ignored. The first ignored gets a
 notice saying when to try again, and one log line; further ones are ignored quietly, with at
 most one notice a minute per chat (a notice is a message too).
 """

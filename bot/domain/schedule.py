@@ -30,7 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .store_records import WEEKDAYS, Subscriber
+from bot.domain.records import WEEKDAYS, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def due_digests(
     """The subscribers whose digest is due at ``now`` (pure: no clock, no I/O).
 
     ``last_slots`` maps a chat key to the id of the last slot already planned for it
-    (:meth:`bot.store.Store.last_slots`). Inactive subscribers are never due.
+    (:meth:`bot.store.tinydb.store.Store.last_slots`). Inactive subscribers are never due.
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")

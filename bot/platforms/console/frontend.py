@@ -13,14 +13,14 @@ import logging
 import sys
 from typing import TextIO
 
-from ..app import App
-from ..commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
-from ..digest import Digest
-from ..render import render_plain
-from ..reply import Reply
-from ..schedule import make_scheduler, schedule_digests
-from ..sender import NO_PROGRESS, Outcome, Progress, Sent
-from ..views import digest_reply
+from bot.app import App
+from bot.chat.commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
+from bot.chat.render import render_plain
+from bot.chat.reply import Reply
+from bot.chat.views import digest_reply
+from bot.delivery.sender import NO_PROGRESS, Outcome, Progress, Sent
+from bot.domain.digest import Digest
+from bot.domain.schedule import make_scheduler, schedule_digests
 
 log = logging.getLogger(__name__)
 

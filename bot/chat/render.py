@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from bot.reply import (
+from bot.chat.reply import (
     Block,
     Button,
     Heading,

@@ -1,18 +1,14 @@
 """Platform-neutral replies for posts, summaries, search answers and digests.
 
 Everything quoted from the corpus goes into plain spans or Quote blocks, so no renderer ever
-treats a commenter's text as markup. Buttons carry compact callback data (see bot.reply).
+treats a commenter's text as markup. Buttons carry compact callback data (see bot.chat.reply).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from summariser import Post, SearchHit, Summary
-
-from .digest import Digest, DigestItem
-from .posts import short_id
-from .reply import (
+from bot.chat.reply import (
     Block,
     Button,
     CallbackData,
@@ -26,6 +22,9 @@ from .reply import (
     italic,
     plain,
 )
+from bot.corpus.folder import short_id
+from bot.domain.digest import Digest, DigestItem
+from summariser import Post, SearchHit, Summary
 
 
 def _source(ref: str, author: str | None) -> str:

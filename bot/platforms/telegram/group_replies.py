@@ -10,7 +10,7 @@ are still answered inline.
 At most :data:`MAX_WAITING` answers wait per group (a minute of that group's sending); answers
 to further commands are dropped and logged, so a flood costs bounded memory and the group's own
 members get answers to recent commands within a minute rather than hours later. A scheduled
-digest to the group goes before its waiting answers (see :mod:`bot.frontends.pacing`).
+digest to the group goes before its waiting answers (see :mod:`bot.platforms.telegram.pacing`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections import deque
 from telegram import Bot
 from telegram.error import TelegramError
 
-from ..reply import Reply
-from .telegram_send import send_reply
+from bot.chat.reply import Reply
+from bot.platforms.telegram.send import send_reply
 
 log = logging.getLogger(__name__)
 

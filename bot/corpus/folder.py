@@ -8,10 +8,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from bot.errors import NotFound
+from bot.progress import progress
 from summariser import LoadResult, Post, load_folder
-
-from .errors import NotFound
-from .progress import progress
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The command layer: Command -> Reply, shared by every front end. No platform types here.
 
 A front end turns a platform event into a :class:`Command` (who, where, which command, the rest of
-the line), calls :func:`dispatch`, and renders the :class:`~bot.reply.Reply`. Every command is
+the line), calls :func:`dispatch`, and renders the :class:`~bot.chat.reply.Reply`. Every command is
 declared once in :data:`REGISTRY`; /help and the Telegram command menu are generated from it.
 """
 
@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
-from .reply import Reply
+from bot.chat.reply import Reply
+from bot.errors import UsageError
 
 if TYPE_CHECKING:
-    from .app import App
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from telegram.ext import (
     filters,
 )
 
-from .. import redact
-from ..app import App
-from ..commands import (
+from bot import redact
+from bot.app import App
+from bot.chat.commands import (
     CHANNEL,
     GROUP,
     PRIVATE,
@@ -44,13 +44,13 @@ from ..commands import (
     dispatch,
     parse,
 )
-from ..reply import Reply
-from ..schedule import make_scheduler, schedule_digests
-from ..throttle import CommandThrottle
-from .group_replies import GroupReplies
-from .pacing import PacedRateLimiter
-from .telegram_inline import answer_callback, answer_inline
-from .telegram_send import PLATFORM, TelegramSender, send_reply
+from bot.chat.reply import Reply
+from bot.chat.throttle import CommandThrottle
+from bot.domain.schedule import make_scheduler, schedule_digests
+from bot.platforms.telegram.group_replies import GroupReplies
+from bot.platforms.telegram.inline import answer_callback, answer_inline
+from bot.platforms.telegram.pacing import PacedRateLimiter
+from bot.platforms.telegram.send import PLATFORM, TelegramSender, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class TelegramFrontend:
 
 
 def rate_limiter() -> AIORateLimiter:
-    """Telegram's limits, never exceeded in any sliding window (see bot.frontends.pacing):
+    """Telegram's limits, never exceeded in any sliding window (see bot.platforms.telegram.pacing):
     29 messages/s overall; per group bursts of 5, then 15/min (at most 20 in any minute).
     PTB's default buckets allow 60 messages in one second and 39 to a group in one minute,
     which a strict server answers with 429. Three retries honour ``retry_after`` anyway."""

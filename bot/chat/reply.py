@@ -2,7 +2,7 @@
 
 A :class:`Reply` describes *what* to say: a sequence of blocks (headings, paragraphs of inline
 spans, quotes of corpus text with their source, preformatted text), an optional keyboard of
-buttons and a few flags. It says nothing about markup: :mod:`bot.render` turns it into Telegram
+buttons and a few flags. It says nothing about markup: :mod:`bot.chat.render` turns it into Telegram
 HTML, Slack mrkdwn or plain console text. Every string in a Reply is plain text; corpus text is
 never interpreted as markup by any renderer.
 

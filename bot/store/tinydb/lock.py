@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from .storage import StoreError
+from bot.store.tinydb.atomic import StoreError
 
 LOCK_NAME = ".lock"
 

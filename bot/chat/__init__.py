@@ -1,0 +1,1 @@
+"""The platform-free command layer: commands, handlers, replies, views."""

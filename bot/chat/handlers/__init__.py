@@ -1,0 +1,1 @@
+"""The chat commands, grouped by what they do."""

@@ -1,0 +1,1 @@
+"""Where posts come from: the Source protocol and its kinds."""

@@ -1,0 +1,1 @@
+"""The outbox and the Sender interface: plan, claim, send, mark."""

@@ -1,0 +1,1 @@
+"""Pure domain: records, digest planning, schedules. No I/O, no platform."""

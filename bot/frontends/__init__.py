@@ -1,1 +1,0 @@
-"""Front ends: each turns platform events into Commands and Replies into platform messages."""

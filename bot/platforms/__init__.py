@@ -1,0 +1,1 @@
+"""One package per chat platform; none knows another."""

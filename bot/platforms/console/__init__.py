@@ -1,0 +1,1 @@
+"""The console front end: the embedded default, no token."""

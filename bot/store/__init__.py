@@ -1,0 +1,1 @@
+"""Where subscribers, deliveries, history and runs are kept."""

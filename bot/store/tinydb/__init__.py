@@ -1,0 +1,1 @@
+"""The embedded TinyDB store: one writer per data folder."""
