@@ -25,7 +25,7 @@ from .threads import summarise_post
 
 log = logging.getLogger(__name__)
 
-ALGORITHM_VERSION = "2"
+ALGORITHM_VERSION = "3"
 """Bump when summaries would come out differently for the same post and settings."""
 
 Progress = Callable[[int, int], None]

@@ -98,6 +98,7 @@ class TermMatrix:
     counts: sparse.csr_matrix
     vocabulary: dict[str, int]
     word_counts: np.ndarray | None = None  # words per sentence (stop words included)
+    tokens: Sequence[Sequence[str]] | None = None  # the words of each sentence (from ``of``)
 
     @classmethod
     def build(cls, sentence_terms: Sequence[Sequence[str]]) -> TermMatrix:
@@ -117,7 +118,8 @@ class TermMatrix:
         """Terms of each sentence, counted; also keeps the number of words of each."""
         tokens = [words(s) for s in sentences]
         built = cls.build([terms_of_words(t) for t in tokens])
-        return cls(built.counts, built.vocabulary, np.array([len(t) for t in tokens]))
+        counts = np.array([len(t) for t in tokens])
+        return cls(built.counts, built.vocabulary, counts, tokens)
 
     @property
     def size(self) -> int:

@@ -10,7 +10,11 @@ came from (summaries quote verbatim, search highlights point into the text). Rul
 - an ellipsis (``...`` or ``…``) ends a sentence only when a capital letter follows;
 - a stop glued to the next word ends a sentence when a lower-case word precedes it and a
   capitalised word follows ("looks great on her.I cannot say");
-- closing quotes and brackets after the stop stay with the sentence they close.
+- closing quotes and brackets after the stop stay with the sentence they close;
+- a quote mark that opens a quotation closed in another sentence (or closes one opened in
+  another) is left out of the span, so no sentence starts or ends with a stray quote mark:
+  ``"Met #probation officer in a CRC today who told me exact same thing.`` gives ``Met
+  #probation officer ... same thing.``
 """
 
 from __future__ import annotations
@@ -92,12 +96,58 @@ def _line_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    start, end = _strip_space(text, start, end)
+    if start < end and _stray_opening(text[start:end]):
+        start, end = _strip_space(text, start + 1, end)
+    if start < end and _stray_closing(text[start:end]):
+        start, end = _strip_space(text, start, end - 1)
+    if start < end and _HAS_WORD.search(text, start, end):
+        spans.append((start, end))
+
+
+def _strip_space(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start < end and _HAS_WORD.search(text, start, end):
-        spans.append((start, end))
+    return start, end
+
+
+_PAIRS = {"“": "”", "‘": "’", "«": "»"}
+_CLOSING = {v: k for k, v in _PAIRS.items()}
+
+
+def _quote_marks(sentence: str, mark: str) -> int:
+    """How many times ``mark`` is used as a quote mark (not as an apostrophe inside a word)."""
+    count = 0
+    for i, ch in enumerate(sentence):
+        if ch != mark:
+            continue
+        inside = (
+            0 < i < len(sentence) - 1 and sentence[i - 1].isalnum() and sentence[i + 1].isalnum()
+        )
+        count += not inside
+    return count
+
+
+def _stray_opening(sentence: str) -> bool:
+    """Whether the sentence starts with a quote mark whose quotation it does not close."""
+    first = sentence[0]
+    if first in _PAIRS:
+        return _quote_marks(sentence, _PAIRS[first]) == 0
+    if first in "\"'":
+        return _quote_marks(sentence, first) % 2 == 1
+    return False
+
+
+def _stray_closing(sentence: str) -> bool:
+    """Whether the sentence ends with a quote mark closing a quotation it did not open."""
+    last = sentence[-1]
+    if last in _CLOSING:
+        return _CLOSING[last] not in sentence
+    if last in "\"'":
+        return _quote_marks(sentence, last) % 2 == 1
+    return False
 
 
 def _cuts(text: str, line_start: int, line_end: int) -> list[int]:

@@ -103,6 +103,24 @@ def test_words_keep_inner_apostrophes_and_numbers() -> None:
     ]
 
 
+def test_no_sentence_starts_or_ends_with_a_stray_quote_mark() -> None:
+    # A tweet quoted over two lines: the quotation opens in one sentence, closes in the next.
+    text = (
+        '"Met #probation officer in a CRC today who told me exact same thing.\n'
+        "CRC owners simply don't understand probation\""
+    )
+    assert split_sentences(text) == [
+        "Met #probation officer in a CRC today who told me exact same thing.",
+        "CRC owners simply don't understand probation",
+    ]
+    assert split_sentences("“Open here. Closed here.”") == ["Open here.", "Closed here."]
+    # Balanced quotes and apostrophes stay.
+    assert split_sentences("“We do not believe it.”") == ["“We do not believe it.”"]
+    assert split_sentences("‘It’s time to accept it’") == ["‘It’s time to accept it’"]
+    assert split_sentences("The students’ union said no.") == ["The students’ union said no."]
+    assert split_sentences('He said "yes". Then "no.') == ['He said "yes".', 'Then "no.']
+
+
 def test_tokenizer_is_what_sumy_needs() -> None:
     tokenizer = OfflineTokenizer()
     assert tokenizer.language == "english"

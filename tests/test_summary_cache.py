@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -122,3 +123,26 @@ def test_bad_method_is_refused_and_nothing_written(tmp_path: Path, posts: list[P
     with pytest.raises(ValueError, match="unknown method"):
         SummaryCache(tmp_path).get(posts[0], method="magic")
     assert list(tmp_path.iterdir()) == []
+
+
+def _stored_key(post: Post, version: str) -> str:
+    """The file name a cache of algorithm ``version`` stores a default summary under."""
+    settings = f"{version}\x00{3}\x00{3}\x00lexrank"
+    return hashlib.sha256(f"{post.content_hash()}\x00{settings}".encode()).hexdigest()
+
+
+def test_a_cache_written_by_the_previous_summariser_is_not_served(
+    tmp_path: Path, posts: list[Post], computed: list[str]
+) -> None:
+    # A data folder from before the blog-post summaries: seed 001 summarised by its opening
+    # lines (date, venue, organiser). After the upgrade the bot must summarise it afresh.
+    post = next(p for p in posts if p.id.startswith("001"))
+    stale = Summary(post.id, post.title, post.date, tuple(post.body_text.split("\n\n")[2:3]), ())
+    key = _stored_key(post, "2")
+    path = tmp_path / key[:2] / f"{key}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(cache_module.summary_to_json(stale)), encoding="utf-8")
+    fresh = SummaryCache(tmp_path).get(post)
+    assert fresh != stale
+    assert fresh == summarise_post(post)
+    assert computed == [post.id]
