@@ -26,6 +26,7 @@
 
 ``LEGACY_TUNING`` is the summariser before text cues and word pairs (a fixed 90 % lead prior
 for every article): ``bench/quality.py`` keeps measuring it beside the current one.
+The algorithm as users read it, with its measurements: docs/summaries.md.
 """
 
 from __future__ import annotations
