@@ -52,7 +52,7 @@ def make_digest(posts: int = 2, *, comments: int | None = None) -> Digest:
                 post.comment_count,
                 (),
                 (),
-            )  # fmt: skip
+            )
         )
     return Digest("slack", CHAT, "2026-11-23", "daily", "Daily digest, Monday 23 November 2026",
                   date(2026, 11, 23), tuple(items))  # fmt: skip
