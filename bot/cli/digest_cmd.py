@@ -14,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import Config
-from bot.corpus.folder import load_corpus
+from bot.corpus.sources import load_posts
 from bot.domain.digest import Digest, PostIndex, Summaries, digest_json, plan, render_text
 from bot.domain.records import Subscriber
 from bot.domain.schedule import due_digests, next_slot
 from bot.errors import NotFound, UsageError
 from bot.store.tinydb.store import Store
+
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # as the store's times (bot/store/tinydb/fields.py)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -46,7 +48,7 @@ def handler(config: Config, args: argparse.Namespace) -> int:
             sub = replace(sub, created=now - timedelta(minutes=1))  # subscribed just before
         history = store.history(sub.platform, sub.chat_id) if args.chat else {}
         due = due_digests([sub], now, store.last_slots())
-    posts = load_corpus(config.corpus_dir)
+    posts = load_posts(config)
     s = config.summary
     summaries = Summaries(sentences=s.sentences, comments=s.comments, method=s.method)
     slot = due[0].slot if due else None
@@ -127,4 +129,8 @@ def _parse_now(text: str | None, sub: Subscriber) -> datetime:
         raise UsageError(
             f"--now '{text}' is not an ISO 8601 time, e.g. 2026-11-23T08:00 or ...T08:00+05:30"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise UsageError(
+            f"--now '{text}' is out of range; give a time from {FIRST_YEAR} to {LAST_YEAR}"
+        )
     return moment if moment.tzinfo else moment.replace(tzinfo=sub.zone)
