@@ -133,6 +133,8 @@ class App:
             return user_id in {str(uid) for uid in self.config.telegram.admins}
         if platform == "console":
             return user_id in self.config.console_admins
+        if platform == "slack":
+            return user_id in self.config.slack.admins
         return False
 
     def summary(self, post: Post) -> Summary:

@@ -58,6 +58,33 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class SlackConfig:
+    """``[slack]``: secrets come from the environment variables named here (docs/slack.md)."""
+
+    mode: str = "socket"  # "socket" (app-level token) | "http" (Events API, signed requests)
+    bot_token_env: str = "DIGESTBOT_SLACK_BOT_TOKEN"
+    app_token_env: str = "DIGESTBOT_SLACK_APP_TOKEN"
+    signing_secret_env: str = "DIGESTBOT_SLACK_SIGNING_SECRET"
+    http_listen: str = "127.0.0.1"
+    http_port: int = 3000
+    admins: tuple[str, ...] = ()  # Slack user ids (U...) who may change any channel's digest
+    base_url: str = ""  # another Web API base, e.g. http://127.0.0.1:PORT/api/ (tests)
+    workspace_per_second: float = 10.0  # chat.postMessage pace per workspace
+
+
+@dataclass(frozen=True)
+class SlackSecrets:
+    """The Slack tokens and signing secret, read from the environment (never from a file)."""
+
+    bot_token: str
+    app_token: str = ""
+    signing_secret: str = ""
+
+    def __repr__(self) -> str:
+        return "SlackSecrets(...)"
+
+
+@dataclass(frozen=True)
 class Config:
     corpus_dir: Path = Path("seeds")
     data_dir: Path = Path("data")
@@ -65,6 +92,7 @@ class Config:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestDefaults = field(default_factory=DigestDefaults)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
     console_admins: tuple[str, ...] = ("console",)
     source: str = "<embedded default>"
 
@@ -81,6 +109,31 @@ class Config:
         if problem:
             raise ConfigError(problem)
         return value
+
+    def slack_secrets(self, environ: Mapping[str, str] | None = None) -> SlackSecrets | None:
+        """The Slack secrets from the variables named in ``[slack]`` (None when the bot token
+        is unset), registered for redaction as soon as they are read. ConfigError (never showing
+        them) when one is malformed or the mode's second secret is missing."""
+        env = os.environ if environ is None else environ
+        sc = self.slack
+        token = (env.get(sc.bot_token_env) or "").strip()
+        if not token:
+            return None
+        app_token = (env.get(sc.app_token_env) or "").strip()
+        secret = (env.get(sc.signing_secret_env) or "").strip()
+        for value in (token, app_token, secret):
+            redact.add_secret(value)
+        if not token.startswith("xoxb-"):
+            raise ConfigError(f"${sc.bot_token_env} is not a Slack bot token (xoxb-...)")
+        if sc.mode == "socket" and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                f"Slack Socket Mode needs an app-level token (xapp-...) in ${sc.app_token_env}"
+            )
+        if sc.mode == "http" and not secret:
+            raise ConfigError(
+                f"Slack HTTP mode needs the signing secret in ${sc.signing_secret_env}"
+            )
+        return SlackSecrets(token, app_token, secret)
 
 
 T = TypeVar("T")
@@ -104,7 +157,7 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     where = str(path)
-    known = {"corpus", "data", "bot", "summary", "digest", "telegram", "console"}
+    known = {"corpus", "data", "bot", "summary", "digest", "telegram", "slack", "console"}
     _reject_unknown(raw, known, where, "")
     base = path.parent
     corpus = _section(raw, "corpus", where, {"folder"})
@@ -122,6 +175,7 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
         telegram=_dataclass(
             TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"
         ),
+        slack=_dataclass(SlackConfig, _section(raw, "slack", where, None), where, "slack"),
         console_admins=tuple(
             _list_of(console.get("admins", ["console"]), str, where, "console.admins")
         ),
@@ -174,7 +228,10 @@ def _dataclass(cls: type[T], table: dict[str, Any], where: str, name: str) -> T:
     for key, value in table.items():
         default = getattr(cls(), key)
         if isinstance(default, tuple):
-            values[key] = tuple(_list_of(value, int, where, f"{name}.{key}"))
+            kind: type = str if "str" in str(names[key].type) else int
+            values[key] = tuple(_list_of(value, kind, where, f"{name}.{key}"))
+        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            values[key] = float(value)
         elif isinstance(value, bool) != isinstance(default, bool) or not isinstance(
             value, type(default)
         ):
@@ -222,7 +279,21 @@ def _validate(config: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
     _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
+    _validate_slack(config.slack, where)
     if t.mode == "webhook" and not t.webhook_url:
         raise ConfigError(
             f"{where}: 'telegram.webhook_url' is required when telegram.mode = 'webhook'"
         )
+
+
+def _validate_slack(sc: SlackConfig, where: str) -> None:
+    _choice(sc.mode, ("socket", "http"), where, "slack.mode")
+    if not 1 <= sc.http_port <= 65535:
+        raise ConfigError(f"{where}: 'slack.http_port' is {sc.http_port}; expected 1 to 65535")
+    if not 0.1 <= sc.workspace_per_second <= 100:
+        raise ConfigError(
+            f"{where}: 'slack.workspace_per_second' is {sc.workspace_per_second}; "
+            "expected 0.1 to 100"
+        )
+    if sc.base_url and not sc.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: 'slack.base_url' must start with http:// or https://")
