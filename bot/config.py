@@ -168,7 +168,10 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
         corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
         data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
         frontend=_choice(
-            botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"
+            botsec.get("frontend", "auto"),
+            ("auto", "console", "telegram", "slack", "telegram+slack"),
+            where,
+            "bot.frontend",
         ),
         summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
         digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
