@@ -266,3 +266,24 @@ async def test_the_share_shortcut_on_a_digest_message_opens_the_modal(
     await slack.socket.push("interactive", shortcut)
     [opened] = await slack.wait_for("views.open", timeout=20)
     assert opened.ok and '"post": "000"' in str(next(iter(slack.views.values())).view)
+
+
+async def test_commands_and_button_presses_share_one_per_user_limit(
+    slack: FakeSlack, bot: SlackService
+) -> None:
+    bot.frontend.throttle = CommandThrottle(per_minute=1, burst=3)
+    await slack.socket.push("events_api", slack.direct_message("post 000"))  # 1
+    [summary] = await slack.wait_for_messages(1, timeout=20)
+    _, text, _ = await slash(slack, "latest 1", channel=ALICE)  # 2
+    assert "Latest posts" in text
+    press = slack.block_actions("cb:0:2", message_ts=summary.ts, channel=summary.channel)
+    await slack.socket.push("interactive", press)  # 3
+    await slack.wait_for_responses(2, timeout=20)
+    _, notice, _ = await slash(slack, "latest 1", channel=ALICE)  # 4: over the limit
+    assert notice.startswith("That is more commands than I answer")
+    press = slack.block_actions("cb:0:2", message_ts=summary.ts, channel=summary.channel)
+    envelope = await slack.socket.push("interactive", press)  # 5: ignored quietly
+    await slack.socket.wait_ack(envelope)
+    _, text, _ = await slash(slack, "latest 1", user=BOB, channel=BOB)  # another user: answered
+    assert "Latest posts" in text
+    assert len(slack.responses) == 4
