@@ -86,8 +86,19 @@ def digests(count: int) -> list[Digest]:
         big = n % BIG_EVERY == 0
         chosen = items if big else items[:1]
         digest_items = tuple(
-            DigestItem(p.id, p.id[:3], p.title, p.date, "new", "new", s.body,
-                       long if big else s.comments, p.comment_count, (), ())  # fmt: skip
+            DigestItem(
+                p.id,
+                p.id[:3],
+                p.title,
+                p.date,
+                "new",
+                "new",
+                s.body,
+                long if big else s.comments,
+                p.comment_count,
+                (),
+                (),
+            )
             for p, s, long in chosen
         )
         channel = f"D{n:08d}" if n % 2 else f"C{n:08d}"

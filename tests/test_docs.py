@@ -21,7 +21,7 @@ import pytest
 
 from bot.chat.commands import REGISTRY
 from bot.cli import build_parser
-from bot.config import DigestDefaults, SummaryConfig, TelegramConfig
+from bot.config import DigestDefaults, SlackConfig, SummaryConfig, TelegramConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -76,7 +76,11 @@ def test_every_chat_command_and_alias_is_in_the_readme() -> None:
 
 def config_keys() -> set[str]:
     keys = {"corpus.folder", "data.folder", "bot.frontend", "console.admins"}
-    for prefix, cls in (("summary", SummaryConfig), ("digest", DigestDefaults)):
+    for prefix, cls in (
+        ("summary", SummaryConfig),
+        ("digest", DigestDefaults),
+        ("slack", SlackConfig),
+    ):
         keys |= {f"{prefix}.{f.name}" for f in fields(cls)}
     return keys | {f"telegram.{f.name}" for f in fields(TelegramConfig)}
 

@@ -51,8 +51,11 @@ class SlackMessage:
 
 def escape(text: str) -> str:
     """Corpus text for mrkdwn: & < > escaped, formatting characters neutralised."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", ZWSP + "&gt;")
-    return "".join(ZWSP + ch if ch in FORMATTING else ch for ch in out)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", ZWSP + "&gt;")
+    for ch in FORMATTING:
+        if ch in text:
+            text = text.replace(ch, ZWSP + ch)
+    return text
 
 
 def unescape(text: str) -> str:
