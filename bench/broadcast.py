@@ -3,6 +3,7 @@
     .venv/bin/python bench/broadcast.py                   # 2,000 subscribers
     .venv/bin/python bench/broadcast.py --quick           # 200
     .venv/bin/python bench/broadcast.py --subscribers 500 --busy-groups 0 --no-peer
+    .venv/bin/python bench/broadcast.py --platform slack [--quick]   # bench/broadcast_slack.py
 
 The bot is the real front end (``TelegramFrontend``: PTB Application, its AIORateLimiter, the
 outbox and the TinyDB store in a temporary folder with a copy of seeds/), polling, with one
@@ -40,6 +41,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+if __name__ == "__main__" and sys.argv[1:3] == ["--platform", "slack"]:
+    import broadcast_slack  # Slack channels and DMs instead: bench/broadcast_slack.py
+
+    sys.exit(broadcast_slack.main(sys.argv[3:]))
 
 from _util import table  # noqa: E402
 from bot.frontends import telegram as tg_frontend  # noqa: E402
