@@ -217,3 +217,35 @@ async def test_subscribers_stream_in_batches(store: PostgresStore) -> None:
         assert sub.active
     assert seen == 5000
     assert (await store.stats()).subscribers == 5000
+
+
+async def test_three_instances_share_one_send_schedule(db_url: str) -> None:
+    """29 turns a second between them, whoever asks: 60 turns are spread over 2 s, not sent
+    in one burst, and each instance's waits are in step with the others'."""
+    stores = [await PostgresStore.open(db_url) for _ in range(3)]
+    period = 1 / 29
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        waits = await asyncio.gather(
+            *(s.reserve("telegram:all", period) for _ in range(20) for s in stores)
+        )
+        elapsed = loop.time() - started
+        assert min(waits) < period  # the first goes at once
+        assert 59 * period - elapsed - 0.05 <= max(waits) <= 60 * period
+        assert len({round(w, 6) for w in waits}) == 60  # no two turns alike
+    finally:
+        for s in stores:
+            await s.close()
+
+
+async def test_a_command_limit_refuses_beyond_the_burst_for_every_instance(db_url: str) -> None:
+    a, b = await PostgresStore.open(db_url), await PostgresStore.open(db_url)
+    try:
+        answers = [await (a if n % 2 else b).try_take("cmd:42", 3.0, 10) for n in range(12)]
+        assert answers[:10] == [0.0] * 10
+        assert all(wait > 0 for wait in answers[10:])
+        assert await a.try_take("cmd:43", 3.0, 10) == 0.0  # another chat is not held back
+    finally:
+        await a.close()
+        await b.close()

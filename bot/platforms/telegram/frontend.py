@@ -48,6 +48,7 @@ from bot.chat.commands import (
 )
 from bot.chat.reply import Reply
 from bot.chat.throttle import CommandThrottle
+from bot.delivery.shared_limits import SharedLimits
 from bot.domain.schedule import make_scheduler, schedule_digests
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
@@ -212,16 +213,20 @@ class TelegramFrontend:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
-def rate_limiter() -> AIORateLimiter:
+def rate_limiter(shared: SharedLimits | None = None, bot_key: str = "telegram") -> AIORateLimiter:
     """Telegram's limits, never exceeded in any sliding window (see bot.platforms.telegram.pacing):
     29 messages/s overall; per group bursts of 5, then 15/min (at most 20 in any minute).
     PTB's default buckets allow 60 messages in one second and 39 to a group in one minute,
-    which a strict server answers with 429. Three retries honour ``retry_after`` anyway."""
+    which a strict server answers with 429. Three retries honour ``retry_after`` anyway.
+    With a store every instance shares (PostgreSQL), the limits hold for all of them together
+    (docs/postgres.md)."""
     return PacedRateLimiter(
         per_second=OVERALL_PER_SECOND,
         group_per_minute=GROUP_PER_MINUTE,
         group_burst=GROUP_BURST,
         max_retries=3,
+        shared=shared,
+        bot_key=bot_key,
     )
 
 
@@ -230,7 +235,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with every handler registered in one place."""
     base = app.config.telegram.base_url
-    builder = ApplicationBuilder().token(token).rate_limiter(rate_limiter())
+    shared = app.store if isinstance(app.store, SharedLimits) else None
+    limiter = rate_limiter(shared, f"telegram:{token.partition(':')[0]}")  # the bot id, no secret
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
     if base:
         builder = builder.base_url(base).base_file_url(file_url(base))
     application = builder.build()

@@ -69,9 +69,12 @@ RETURNING {", ".join(f"d.{c}" for c in DEL_COLUMNS)}
 FOLD_CHATS = 500  # chats folded per transaction
 
 
-async def plan(conn: AsyncConnection, run: Run, deliveries: Sequence[Delivery]) -> list[Delivery]:
+async def plan(
+    conn: AsyncConnection, run: Run | None, deliveries: Sequence[Delivery]
+) -> list[Delivery]:
     async with conn.transaction():
-        await conn.execute(RUN_UPSERT, run_params(run))
+        if run is not None:  # None: an on-demand digest
+            await conn.execute(RUN_UPSERT, run_params(run))
         added = await insert(conn, deliveries)
     return [d for d in deliveries if d.id in added]
 

@@ -29,6 +29,7 @@ from bot.domain.records import (
 from bot.errors import NotFound
 from bot.store.base import Candidate, History
 from bot.store.postgres import deliveries as dq
+from bot.store.postgres import limits
 from bot.store.postgres.connect import parse_url
 from bot.store.postgres.pool import Database, prepare
 from bot.store.postgres.rows import (
@@ -227,7 +228,7 @@ class PostgresStore:
         }
 
     # ---------------------------------------------------------------- deliveries
-    async def plan(self, run: Run, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    async def plan(self, run: Run | None, deliveries: Sequence[Delivery]) -> list[Delivery]:
         return await self.db.run(lambda conn: dq.plan(conn, run, deliveries))
 
     async def claim(
@@ -341,3 +342,11 @@ class PostgresStore:
         total, active, states = await self.db.run(work)
         last = await self.runs(1)
         return StoreStats(total, active, states, last[0] if last else None)
+
+    # ---------------------------------------------------------------- shared rate limits
+    async def reserve(self, key: str, period: float, burst: int = 1) -> float:
+        """The next turn under limit ``key`` for every instance (see :mod:`.limits`)."""
+        return await self.db.run(lambda conn: limits.reserve(conn, key, period, burst))
+
+    async def try_take(self, key: str, period: float, burst: int = 1) -> float:
+        return await self.db.run(lambda conn: limits.try_take(conn, key, period, burst))
