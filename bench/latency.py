@@ -45,7 +45,7 @@ from bot.frontends import telegram as tg_frontend  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.corpus.folder import load_corpus  # noqa: E402
+from bot.corpus.sources import load_corpus  # noqa: E402
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options  # noqa: E402
 from tests.app_fixtures import FakeClock, open_app, running  # noqa: E402
 from tests.fakes.ptb import free_port  # noqa: E402
