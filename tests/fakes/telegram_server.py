@@ -70,6 +70,7 @@ class FakeTelegram(Methods):
         self.requests = 0  # every request, refused ones (wrong token, wrong path) included
         self.delivered: dict[int, list[JSON]] = {}
         self.webhook: dict[str, str] = {}
+        self.polling = 0  # getUpdates requests waiting right now (a second poller gets 409)
         self.webhook_deliveries: list[tuple[int, int]] = []
         self.answered_callbacks: set[str] = set()
         self._scripts: list[Script] = []
@@ -318,9 +319,19 @@ class FakeTelegram(Methods):
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[JSON]:
         if self.webhook.get("url"):
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        if self.polling:  # another poller is waiting for updates: as Telegram, refuse this one
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+            )
         offset = int(params.get("offset", "0"))
         limit = int(params.get("limit", "100"))
-        updates = await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        self.polling += 1
+        try:
+            updates = await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        finally:
+            self.polling -= 1
         allowed = params.get("allowed_updates") or DEFAULT_ALLOWED_UPDATES
         refused = [u for u in updates if not allowed_update(u, allowed)]
         for update in refused:  # Telegram never delivers update types the bot did not ask for

@@ -56,6 +56,7 @@ from bot.platforms.telegram.menu import CommandMenu
 from bot.platforms.telegram.pacing import PacedRateLimiter
 from bot.platforms.telegram.send import PLATFORM, TelegramSender, send_reply
 from bot.platforms.telegram.start import (
+    CHECK_POLLER,
     CHECK_TOKEN,
     LISTEN,
     REMOVE_WEBHOOK,
@@ -189,6 +190,9 @@ class TelegramFrontend:
         assert updater is not None
         if webhook is None:
             steps.append(REMOVE_WEBHOOK)
+            await self.application.bot.delete_webhook()
+            steps.append(CHECK_POLLER)  # a second poller on this token: 409 now, not later
+            await self.application.bot.get_updates(timeout=0, limit=1)
             await updater.start_polling(**polling)
         else:
             steps.append(SET_WEBHOOK)

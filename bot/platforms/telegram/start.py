@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from telegram.error import BadRequest, InvalidToken, TelegramError, TimedOut
+from telegram.error import BadRequest, Conflict, InvalidToken, TelegramError, TimedOut
 
 from bot import redact
 from bot.config import Config
@@ -36,6 +36,7 @@ CHECK_TOKEN = "checking the token"
 SET_WEBHOOK = "setting the webhook"
 REMOVE_WEBHOOK = "removing the webhook"
 LISTEN = "listening for the webhook"
+CHECK_POLLER = "checking that no other instance polls for updates"
 
 
 class StartError(UsageError):
@@ -79,6 +80,12 @@ def start_error(exc: BaseException, step: str, where: Where) -> StartError:
         return _listen_error(exc, where)
     if isinstance(exc, InvalidToken):
         return _token_error(exc, where)
+    if step == CHECK_POLLER and isinstance(exc, Conflict):
+        return StartError(
+            f"another instance is already polling this bot's updates (Telegram answered "
+            f"'{_text(exc)}'); stop it, or run several instances in webhook mode "
+            f'([telegram] mode = "webhook" in {where.source}, see docs/postgres.md)'
+        )
     if isinstance(exc, TimedOut):
         return StartError(
             f"no answer from the Bot API at {where.server} within the timeout while {step}; "

@@ -62,6 +62,24 @@ async def prepare(target: Target, *, migrate: bool = True) -> int:
         await conn.close()
 
 
+def prepare_now(target: Target, *, migrate: bool = True) -> tuple[int, list[schema.Migration]]:
+    """:func:`prepare` on a blocking connection, before any event loop runs (the version,
+    and the migrations applied)."""
+    try:
+        conn = psycopg.connect(target.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.Error as exc:
+        raise unreachable(target, exc) from None
+    try:
+        applied = schema.migrate_now(conn) if migrate else []
+        return schema.check_version_now(conn), applied
+    except schema.NewerSchema as exc:
+        raise StoreError(f"database {target.shown}: {exc}") from None
+    except psycopg.OperationalError as exc:
+        raise unreachable(target, exc) from None
+    finally:
+        conn.close()
+
+
 class Database:
     """A pool of connections to one database, and retries across a lost connection."""
 
@@ -80,19 +98,30 @@ class Database:
             name="digestbot",
         )
 
+        self._opened = False
+
     async def open(self) -> None:
         try:
             await self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
         except PoolTimeout as exc:
             await self.pool.close()
             raise unreachable(self.target, exc) from None
+        self._opened = True
+
+    async def _ensure_open(self) -> None:
+        """Open the pool at first use (a store opened before the event loop started)."""
+        if not self._opened:
+            self._opened = True
+            await self.pool.open(wait=False)
 
     async def close(self) -> None:
-        await self.pool.close()
+        if self._opened:
+            await self.pool.close()
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``work(conn)`` on a pooled connection, again on a fresh one if the connection was
         lost, for up to ``retry_for`` seconds."""
+        await self._ensure_open()
         deadline = time.monotonic() + self.retry_for
         pause = 0.05
         while True:

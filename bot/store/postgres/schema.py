@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, Connection
 
 MIGRATION_LOCK = 0x64696765  # "dige": the advisory lock key migrations take
 HOUSEKEEPING_LOCK = 0x64696766  # the once-only housekeeping (folding history)
@@ -144,6 +144,39 @@ async def migrate(conn: AsyncConnection) -> list[Migration]:
                 (migration.version, migration.name),
             )
     return applied
+
+
+def migrate_now(conn: Connection) -> list[Migration]:
+    """:func:`migrate` on a blocking connection (at start, before any event loop runs)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(_CREATE_TABLE)
+        found = _version_now(conn)
+        if found > SCHEMA_VERSION:
+            raise NewerSchema(found)
+        applied = [m for m in MIGRATIONS if m.version > found]
+        for migration in applied:
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                "INSERT INTO digestbot_migrations (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+    return applied
+
+
+def _version_now(conn: Connection) -> int:
+    row = conn.execute("SELECT to_regclass('digestbot_migrations') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return 0
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM digestbot_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def check_version_now(conn: Connection) -> int:
+    found = _version_now(conn)
+    if found > SCHEMA_VERSION:
+        raise NewerSchema(found)
+    return found
 
 
 async def check_version(conn: AsyncConnection) -> int:

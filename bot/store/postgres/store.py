@@ -31,7 +31,7 @@ from bot.store.base import Candidate, History
 from bot.store.postgres import deliveries as dq
 from bot.store.postgres import limits
 from bot.store.postgres.connect import parse_url
-from bot.store.postgres.pool import Database, prepare
+from bot.store.postgres.pool import Database, prepare, prepare_now
 from bot.store.postgres.rows import (
     DEL_SELECT,
     SUB_SELECT,
@@ -62,6 +62,10 @@ WHERE active AND (
 STREAM_ROWS = 2000  # rows fetched at a time by a streaming read
 
 
+async def _nothing(conn: AsyncConnection) -> None:
+    return None
+
+
 class PostgresStore:
     """Subscribers, deliveries, history and runs in PostgreSQL (see the module docstring)."""
 
@@ -88,6 +92,21 @@ class PostgresStore:
         db = Database(target, max_size=max_size, retry_for=retry_for)
         await db.open()
         return cls(db, keep_days=keep_days)
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        env_name: str = "DIGESTBOT_DATABASE_URL",
+        max_size: int = 8,
+        keep_days: float = 2.0,
+    ) -> PostgresStore:
+        """:meth:`open` before any event loop runs (the app at start): the schema is checked
+        and migrated now, the pool opens at the first call."""
+        target = parse_url(url, env_name)
+        prepare_now(target)
+        return cls(Database(target, max_size=max_size), keep_days=keep_days)
 
     @property
     def shown(self) -> str:
@@ -200,6 +219,7 @@ class PostgresStore:
 
     async def _stream(self, query: bytes, params: tuple[Any, ...]) -> AsyncIterator[Any]:
         """Rows of a server-side cursor, a batch at a time (a large table never sits in memory)."""
+        await self.db.run(_nothing)  # opens the pool (and waits out a restart) first
         async with self.db.pool.connection() as conn, conn.transaction():
             cur = conn.cursor(name="digestbot_stream")
             cur.itersize = STREAM_ROWS
