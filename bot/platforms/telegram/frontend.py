@@ -56,11 +56,11 @@ from bot.platforms.telegram.menu import CommandMenu
 from bot.platforms.telegram.pacing import PacedRateLimiter
 from bot.platforms.telegram.send import PLATFORM, TelegramSender, send_reply
 from bot.platforms.telegram.start import (
-    CHECK_POLLER,
     CHECK_TOKEN,
     LISTEN,
     REMOVE_WEBHOOK,
     SET_WEBHOOK,
+    PollConflicts,
     StartError,
     Where,
     check_port,
@@ -101,6 +101,7 @@ class TelegramFrontend:
         self.scheduler = make_scheduler()
         menu = [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
         self.menu = CommandMenu(self.application.bot, menu)
+        self.conflicts = PollConflicts(Where.of(app.config))
 
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
@@ -140,7 +141,7 @@ class TelegramFrontend:
     async def run_until_stopped(self, webhook: dict[str, Any] | None) -> None:
         """Serve until SIGINT or SIGTERM (Ctrl-C before the start is done interrupts it)."""
         async with self.serving(webhook=webhook, polling=POLLING):
-            stop = asyncio.Event()
+            stop = self.conflicts.stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts
                 for sig in STOP_SIGNALS:
@@ -151,6 +152,8 @@ class TelegramFrontend:
                 with contextlib.suppress(NotImplementedError):
                     for sig in STOP_SIGNALS:
                         loop.remove_signal_handler(sig)
+        if self.conflicts.error is not None:  # another instance was polling when this started
+            raise self.conflicts.error
 
     async def start(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
         """Updates first (a failure is a StartError naming the step), then the menu (never
@@ -190,10 +193,8 @@ class TelegramFrontend:
         assert updater is not None
         if webhook is None:
             steps.append(REMOVE_WEBHOOK)
-            await self.application.bot.delete_webhook()
-            steps.append(CHECK_POLLER)  # a second poller on this token: 409 now, not later
-            await self.application.bot.get_updates(timeout=0, limit=1)
-            await updater.start_polling(**polling)
+            self.conflicts.started = asyncio.get_running_loop().time()
+            await updater.start_polling(**polling, error_callback=self.conflicts.seen)
         else:
             steps.append(SET_WEBHOOK)
             await updater.start_webhook(**webhook)

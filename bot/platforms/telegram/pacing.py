@@ -126,10 +126,12 @@ class Pacer:
 
 
 class SharedPacer(Pacer):
-    """A :class:`Pacer` whose schedule lives in a store that every instance shares: each
-    request takes the next free turn of ``key`` there (one round trip), so several instances
-    together keep to one limit. The local turn is held only while asking, so the next
-    request's turn is fetched while this one waits for its moment."""
+    """A :class:`Pacer` whose schedule lives in a store every instance shares, so several
+    instances together keep to one limit. A turn is taken only when it is free at that moment
+    on the database server's clock (``try_take``; if not, wait as long as it says and ask
+    again), so the spacing is measured from when each request really goes, as in
+    :class:`Pacer`, not from a schedule a late wake-up could compress. One request of this
+    process asks at a time: each turn costs the instances a round trip or two, not a herd."""
 
     def __init__(
         self,
@@ -146,11 +148,10 @@ class SharedPacer(Pacer):
     async def __aenter__(self) -> None:
         await self._turns.acquire(_priority.get() if self.by_priority else REPLY)
         try:
-            wait = await self.limits.reserve(self.key, self.period, self.burst)
+            while (wait := await self.limits.try_take(self.key, self.period, self.burst)) > 0:
+                await asyncio.sleep(wait)
         finally:
             self._turns.release()
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 class PacedRateLimiter(AIORateLimiter):
