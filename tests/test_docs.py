@@ -21,7 +21,7 @@ import pytest
 
 from bot.chat.commands import REGISTRY
 from bot.cli import build_parser
-from bot.config import DigestDefaults, SlackConfig, SummaryConfig, TelegramConfig
+from bot.config import DigestDefaults, SlackConfig, StoreConfig, SummaryConfig, TelegramConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -82,6 +82,7 @@ def config_keys() -> set[str]:
         ("slack", SlackConfig),
     ):
         keys |= {f"{prefix}.{f.name}" for f in fields(cls)}
+    keys |= {f"store.{f.name}" for f in fields(StoreConfig)}
     return keys | {f"telegram.{f.name}" for f in fields(TelegramConfig)}
 
 
