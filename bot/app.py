@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.chat.handlers import read as handlers_read  # noqa: F401  (declare the chat commands)
-from bot.chat.handlers import settings as handlers_settings  # noqa: F401  (declare the chat commands)
+from bot.chat.commands import Command, CommandSet
+from bot.chat.handlers import build_commands
+from bot.chat.reply import Reply
 from bot.config import Config
 from bot.corpus.folder import load_corpus
 from bot.delivery.outbox import Outbox
@@ -28,7 +29,6 @@ from summariser import (
     KeywordIndex,
     Post,
     Summary,
-    SummaryCache,
     load_folder,
     seed_files,
 )
@@ -51,9 +51,8 @@ class App:
     index: KeywordIndex
     summaries: Summaries
     outbox: Outbox
-    cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
-    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    commands: CommandSet = field(default_factory=build_commands, repr=False)
     corpus_listeners: list[Callable[[CorpusChange], None]] = field(default_factory=list)
     _signature: Signature = field(default=(), repr=False)
     _bad_files: frozenset[tuple[str, int, int]] = field(default=frozenset(), repr=False)
@@ -73,25 +72,18 @@ class App:
             posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
-            cache = SummaryCache(config.data_dir / "summaries")
-            cache.warm(
-                posts.values(),
-                sentences=s.sentences,
-                comments=s.comments,
-                method=s.method,
-                progress=Bar("summarising posts", stream=stderr),
-            )
             summaries = Summaries(
                 sentences=s.sentences,
                 comments=s.comments,
                 method=s.method,
                 cache_dir=config.data_dir / "summaries",
             )
+            summaries.warm(posts.values(), progress=Bar("summarising posts", stream=stderr))
             outbox = Outbox(store, {}, PostIndex(posts), summaries)
         except BaseException:
             store.close()
             raise
-        app = cls(config, posts, store, index, summaries, outbox, cache, clock)
+        app = cls(config, posts, store, index, summaries, outbox, clock)
         app._signature = corpus_signature(config.corpus_dir)
         app._bad_files = _bad_files(app._signature, posts)  # reported on stderr just now
         return app
@@ -130,8 +122,21 @@ class App:
         return self.clock()
 
     def add_sender(self, sender: Sender) -> None:
-        self.senders[sender.platform] = sender
         self.outbox.senders[sender.platform] = sender
+
+    @property
+    def digests(self) -> Outbox:
+        return self.outbox
+
+    def post_index(self) -> PostIndex:
+        return self.outbox.posts
+
+    def help_reply(self) -> Reply:
+        return self.commands.help_reply()
+
+    async def dispatch(self, cmd: Command) -> Reply:
+        """Run one command through the CommandSet, with this App as its context."""
+        return await self.commands.dispatch(self, cmd)
 
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
         if platform == "telegram":

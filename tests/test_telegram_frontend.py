@@ -12,7 +12,7 @@ import pytest
 
 from bot import redact
 from bot.app import App
-from bot.chat.commands import commands
+from bot.chat.handlers import build_commands
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
@@ -45,10 +45,10 @@ async def test_start_help_and_command_menu(fake_telegram: FakeTelegram, app: App
     async with running(fake_telegram, app):
         [menu] = fake_telegram.calls_to("setMyCommands")
         names = [c["command"] for c in menu.params["commands"]]
-        assert names == [spec.name for spec in commands()]
+        assert names == [spec.name for spec in build_commands()]
         assert "Hello!" in await reply_to(fake_telegram, "/start", 42, user_id=42)
         help_text = await reply_to(fake_telegram, "/help", 42, user_id=42)
-        for spec in commands():
+        for spec in build_commands():
             assert spec.usage.replace("<", "&lt;").replace(">", "&gt;") in help_text
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.commands import Command, command, usage
+from bot.chat.commands import BadUsage, Command, Spec
+from bot.chat.context import Context
 from bot.chat.reply import Reply
 from bot.domain.records import WEEKDAYS, Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DAYS = {day: day for day in WEEKDAYS} | {
@@ -41,7 +39,7 @@ def parse_subscribe(args: str) -> dict[str, Any]:
         elif "/" in word or low == "utc":
             changes["timezone"] = _zone(word)
         else:
-            raise usage("subscribe")
+            raise BadUsage
         i += 1
     return changes
 
@@ -55,7 +53,7 @@ def _zone(word: str) -> str:
         ) from None
 
 
-def describe(sub: Subscriber, app: App) -> str:
+def describe(sub: Subscriber, app: Context) -> str:
     slot = next_slot(sub, app.now())
     local = slot.at.astimezone(sub.zone)
     when = "every day" if sub.frequency == "daily" else f"every {sub.weekday.capitalize()}"
@@ -66,25 +64,19 @@ def describe(sub: Subscriber, app: App) -> str:
     )
 
 
-def _sub(app: App, cmd: Command) -> Subscriber:
+def _sub(app: Context, cmd: Command) -> Subscriber:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     return sub
 
 
-def _update(app: App, cmd: Command, **changes: Any) -> Subscriber:
+def _update(app: Context, cmd: Command, **changes: Any) -> Subscriber:
     _sub(app, cmd)
     return app.store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=app.now(), **changes)
 
 
-@command(
-    "subscribe",
-    "/subscribe [HH:MM] [Area/City] [daily|weekly DAY]",
-    "get digests here (defaults from the bot's settings)",
-    changes_group=True,
-)
-def subscribe(app: App, cmd: Command) -> Reply:
+def subscribe(app: Context, cmd: Command) -> Reply:
     changes = parse_subscribe(cmd.args)
     kind = "channel" if cmd.chat.kind == "channel" else "group" if cmd.chat.is_group else "private"
     store, now = app.store, app.now()
@@ -95,43 +87,33 @@ def subscribe(app: App, cmd: Command) -> Reply:
     )
 
 
-@command("unsubscribe", "/unsubscribe", "stop digests in this chat", changes_group=True)
-def unsubscribe(app: App, cmd: Command) -> Reply:
+def unsubscribe(app: Context, cmd: Command) -> Reply:
     if app.store.get_subscriber(cmd.chat.platform, cmd.chat.id) is None:
         return Reply.text("This chat was not subscribed.")
     app.store.set_active(cmd.chat.platform, cmd.chat.id, False, now=app.now())
     return Reply.text("Unsubscribed: no more digests here. /subscribe brings them back.")
 
 
-@command("settings", "/settings", "this chat's digest settings and next send time")
-def settings(app: App, cmd: Command) -> Reply:
+def settings(app: Context, cmd: Command) -> Reply:
     return Reply.text(describe(_sub(app, cmd), app))
 
 
-@command("time", "/time HH:MM", "the local time digests are sent", changes_group=True)
-def time(app: App, cmd: Command) -> Reply:
+def time(app: Context, cmd: Command) -> Reply:
     match = _TIME.match(cmd.args.strip())
     if not match:
-        raise usage("time")
+        raise BadUsage
     sub = _update(app, cmd, time=f"{int(match.group(1)):02d}:{match.group(2)}")
     return Reply.text(describe(sub, app))
 
 
-@command("timezone", "/timezone Area/City", "this chat's time zone", changes_group=True)
-def timezone(app: App, cmd: Command) -> Reply:
+def timezone(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
-        raise usage("timezone")
+        raise BadUsage
     return Reply.text(describe(_update(app, cmd, timezone=_zone(parts[0])), app))
 
 
-@command(
-    "topics",
-    "/topics [set A, B | add A | clear]",
-    "keyword filters for digests (none = everything)",
-    changes_group=True,
-)
-def topics(app: App, cmd: Command) -> Reply:
+def topics(app: Context, cmd: Command) -> Reply:
     sub = _sub(app, cmd)
     verb, _, rest = cmd.args.strip().partition(" ")
     verb = verb.lower()
@@ -145,26 +127,24 @@ def topics(app: App, cmd: Command) -> Reply:
         base = sub.topics if verb == "add" else ()
         new = tuple(dict.fromkeys((*base, *given)))
     else:
-        raise usage("topics")
+        raise BadUsage
     if any(len(t) > 60 for t in new):
         raise UsageError("A topic can be at most 60 characters long.")
     sub = _update(app, cmd, topics=new)
     return Reply.text(describe(sub, app))
 
 
-@command("posts", "/posts N", "posts per digest (1-20)", changes_group=True)
-def posts(app: App, cmd: Command) -> Reply:
+def posts(app: Context, cmd: Command) -> Reply:
     text = cmd.args.strip()
     if not text.isdigit() or not 1 <= int(text) <= 20:
-        raise usage("posts")
+        raise BadUsage
     return Reply.text(describe(_update(app, cmd, posts=int(text)), app))
 
 
-@command("stats", "/stats", "subscribers and deliveries (bot admins only)", admin_only=True)
-def stats(app: App, cmd: Command) -> Reply:
+def stats(app: Context, cmd: Command) -> Reply:
     s = app.store.stats()
     states = ", ".join(f"{k} {v}" for k, v in sorted(s.deliveries.items())) or "none"
-    unknown = app.outbox.unknown()
+    unknown = app.digests.unknown()
     lines = [
         f"Posts: {len(app.posts)}; indexed: {len(app.index)}.",
         f"Subscribers: {s.subscribers} ({s.active} active).",
@@ -176,3 +156,29 @@ def stats(app: App, cmd: Command) -> Reply:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
     return Reply.text(*lines)
+
+
+SPECS = (
+    Spec(
+        "subscribe",
+        "/subscribe [HH:MM] [Area/City] [daily|weekly DAY]",
+        "get digests here (defaults from the bot's settings)",
+        subscribe,
+        changes_group=True,
+    ),
+    Spec(
+        "unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe, changes_group=True
+    ),
+    Spec("settings", "/settings", "this chat's digest settings and next send time", settings),
+    Spec("time", "/time HH:MM", "the local time digests are sent", time, changes_group=True),
+    Spec("timezone", "/timezone Area/City", "this chat's time zone", timezone, changes_group=True),
+    Spec(
+        "topics",
+        "/topics [set A, B | add A | clear]",
+        "keyword filters for digests (none = everything)",
+        topics,
+        changes_group=True,
+    ),
+    Spec("posts", "/posts N", "posts per digest (1-20)", posts, changes_group=True),
+    Spec("stats", "/stats", "subscribers and deliveries (bot admins only)", stats, admin_only=True),
+)

@@ -28,7 +28,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.utils import get_cwidth
 
 from bot.app import App, CorpusChange
-from bot.chat.commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
+from bot.chat.commands import PRIVATE, Chat, Command, CommandSet, User, parse
 from bot.chat.render import render_plain
 from bot.chat.reply import Reply
 from bot.chat.views import digest_reply
@@ -87,12 +87,12 @@ class ConsoleSender:
         return Sent(())
 
 
-def to_command(line: str) -> Command | None:
+def to_command(line: str, commands: CommandSet) -> Command | None:
     """A console line -> Command: '/cmd args' or 'cmd args'; quit/exit -> None."""
     text = line.strip()
     if not text:
         return None
-    if not text.startswith("/") and text.split()[0].lower() in REGISTRY:
+    if not text.startswith("/") and text.split()[0].lower() in commands:
         text = "/" + text
     return parse(text, CHAT, USER)
 
@@ -175,9 +175,9 @@ async def _piped(app: App, stdin: TextIO, out: TextIO, every_seconds: int) -> in
             line = await asyncio.to_thread(stdin.readline)
             if not line or line.strip().lower() in QUIT_WORDS:
                 return 0
-            cmd = to_command(line)
+            cmd = to_command(line, app.commands)
             if cmd is not None:
-                screen.show(await dispatch(app, cmd))
+                screen.show(await app.dispatch(cmd))
 
 
 async def _interactive(app: App, every_seconds: int) -> int:
@@ -204,9 +204,9 @@ async def _interactive(app: App, every_seconds: int) -> int:
                     return 0
                 if line.strip().lower() in QUIT_WORDS:
                     return 0
-                cmd = to_command(line)
+                cmd = to_command(line, app.commands)
                 if cmd is not None:
-                    screen.show(await dispatch(app, cmd))
+                    screen.show(await app.dispatch(cmd))
 
 
 class CtrlC:

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -35,20 +36,14 @@ from telegram.ext import (
 from bot import redact
 from bot.app import App
 from bot.chat.commands import (
-    CHANNEL,
-    GROUP,
-    PRIVATE,
-    REGISTRY,
-    Chat,
     Command,
     User,
-    commands,
-    dispatch,
     parse,
 )
 from bot.chat.reply import Reply
-from bot.chat.throttle import CommandThrottle
+from bot.chat.throttle import CommandThrottle, Verdict
 from bot.domain.schedule import make_scheduler, schedule_digests
+from bot.platforms.telegram.chats import chat_of
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
 from bot.platforms.telegram.menu import CommandMenu
@@ -97,7 +92,7 @@ class TelegramFrontend:
         self.throttle = CommandThrottle()
         self.lock = asyncio.Lock()
         self.scheduler = make_scheduler()
-        menu = [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
+        menu = [BotCommand(spec.name, spec.summary[:256]) for spec in app.commands]
         self.menu = CommandMenu(self.application.bot, menu)
 
     async def tick(self, now: datetime) -> None:
@@ -109,6 +104,21 @@ class TelegramFrontend:
     def apply_migrations(self) -> None:
         for old, new in self.sender.take_migrations():
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+
+    async def handle(
+        self, cmd: Command, is_admin: Callable[[], Awaitable[bool]] | None = None
+    ) -> Reply | Verdict:
+        """Every command and button press: the chat's command limit, then (for a command that
+        changes a group) ``is_admin``, then the CommandSet. A Verdict when the chat is over
+        its limit (the command is ignored, and Telegram is not asked who is an admin)."""
+        verdict = self.throttle.check(cmd.chat.id)
+        if not verdict.allowed:
+            return verdict
+        spec = self.app.commands.get(cmd.name)
+        if is_admin and cmd.chat.is_group and spec is not None and spec.changes_group:
+            user = User(cmd.user.id, cmd.user.name, is_chat_admin=await is_admin())
+            cmd = replace(cmd, user=user)
+        return await self.app.dispatch(cmd)
 
     async def answer(self, chat_id: int, reply: Reply, command: str) -> None:
         """A private chat's answer goes out now; a group's or channel's (negative ids, as the
@@ -267,11 +277,6 @@ def _wrap(
     return call
 
 
-def chat_of(chat: TgChat) -> Chat:
-    kind = {"private": PRIVATE, "channel": CHANNEL}.get(chat.type, GROUP)
-    return Chat(PLATFORM, str(chat.id), kind, chat.title or chat.full_name or "")
-
-
 async def is_chat_admin(message: Message, context: Context) -> bool:
     """Admins of a group: real admins, anonymous admins, and the channel itself posting."""
     chat = message.chat
@@ -289,7 +294,6 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None or message.forward_origin is not None:
         return  # forwarded text is never a command
-    app: App = context.bot_data["app"]
     chat = chat_of(message.chat)
     sender = message.from_user
     user = User(str(sender.id) if sender else "", sender.full_name if sender else "")
@@ -297,17 +301,12 @@ async def on_message(update: Update, context: Context) -> None:
     if cmd is None:
         return
     frontend: TelegramFrontend = context.bot_data["frontend"]
-    verdict = frontend.throttle.check(chat.id)
-    if not verdict.allowed:  # one chat flooding the bot: ignored, told once
-        if verdict.notify:
-            notice = Reply.text(frontend.throttle.notice(verdict))
-            await frontend.answer(message.chat_id, notice, cmd.name)
-        return
-    spec = REGISTRY.get(cmd.name)
-    if chat.is_group and spec is not None and spec.changes_group:
-        admin = await is_chat_admin(message, context)
-        cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
-    await frontend.answer(message.chat_id, await dispatch(app, cmd), cmd.name)
+    reply = await frontend.handle(cmd, lambda: is_chat_admin(message, context))
+    if isinstance(reply, Verdict):  # one chat flooding the bot: ignored, told once
+        if not reply.notify:
+            return
+        reply = Reply.text(frontend.throttle.notice(reply))
+    await frontend.answer(message.chat_id, reply, cmd.name)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
