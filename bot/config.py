@@ -63,7 +63,7 @@ class TelegramConfig:
 class Config:
     corpus_dir: Path = Path("seeds")
     data_dir: Path = Path("data")
-    frontend: str = "auto"
+    frontends: tuple[str, ...] = ("auto",)  # bot.runner.FRONTENDS names, or auto
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestDefaults = field(default_factory=DigestDefaults)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
@@ -111,14 +111,12 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     base = path.parent
     corpus = _section(raw, "corpus", where, {"folder"})
     data = _section(raw, "data", where, {"folder"})
-    botsec = _section(raw, "bot", where, {"frontend"})
+    botsec = _section(raw, "bot", where, {"frontend", "frontends"})
     console = _section(raw, "console", where, {"admins"})
     config = Config(
         corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
         data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
-        frontend=_choice(
-            botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"
-        ),
+        frontends=_frontends(botsec, where),
         summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
         digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
         telegram=_dataclass(
@@ -155,6 +153,21 @@ def _path(base: Path, value: Any, where: str, key: str) -> Path:
         raise ConfigError(f"{where}: '{key}' must be a non-empty string (a folder path)")
     folder = Path(value).expanduser()
     return folder if folder.is_absolute() else base / folder
+
+
+def _frontends(botsec: dict[str, Any], where: str) -> tuple[str, ...]:
+    """``frontends = ["telegram", "slack"]``, or the older ``frontend = "telegram"``; the names
+    are checked against the platforms by ``bot.runner.choose_frontends``."""
+    if "frontend" in botsec and "frontends" in botsec:
+        raise ConfigError(f"{where}: set 'bot.frontends' only ('bot.frontend' is its old name)")
+    if "frontend" in botsec:
+        if not isinstance(botsec["frontend"], str):
+            raise ConfigError(f"{where}: 'bot.frontend' must be a string (or use 'bot.frontends')")
+        return (botsec["frontend"],)
+    names = _list_of(botsec.get("frontends", ["auto"]), str, where, "bot.frontends")
+    if not names:
+        raise ConfigError(f"{where}: 'bot.frontends' is empty; use [\"auto\"] or name one")
+    return tuple(names)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str, key: str) -> str:

@@ -75,7 +75,7 @@ def test_every_chat_command_and_alias_is_in_the_readme() -> None:
 
 
 def config_keys() -> set[str]:
-    keys = {"corpus.folder", "data.folder", "bot.frontend", "console.admins"}
+    keys = {"corpus.folder", "data.folder", "bot.frontends", "console.admins"}
     for prefix, cls in (("summary", SummaryConfig), ("digest", DigestDefaults)):
         keys |= {f"{prefix}.{f.name}" for f in fields(cls)}
     return keys | {f"telegram.{f.name}" for f in fields(TelegramConfig)}

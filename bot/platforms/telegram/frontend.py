@@ -8,14 +8,10 @@ the handlers (:func:`build_application`); one error handler logs first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from telegram import BotCommand, Message, Update
@@ -42,7 +38,7 @@ from bot.chat.commands import (
 )
 from bot.chat.reply import Reply
 from bot.chat.throttle import CommandThrottle, Verdict
-from bot.domain.schedule import make_scheduler, schedule_digests
+from bot.platforms.base import Host
 from bot.platforms.telegram.chats import chat_of
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
@@ -67,7 +63,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "telegram"
 POLLING: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES, "timeout": 10}
 TEST_POLLING: dict[str, Any] = {"poll_interval": 0.0, "timeout": 1}  # quick to stop in tests
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
 GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
 GROUP_BURST = 5
@@ -77,31 +72,39 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 class TelegramFrontend:
-    """Owns the PTB Application, the digest sender and the scheduler for one App."""
+    """Owns the PTB Application and the digest sender; the runner owns the scheduler."""
 
-    def __init__(self, app: App, token: str, *, scheduled: bool = True) -> None:
+    name = PLATFORM
+
+    def __init__(
+        self,
+        app: App,
+        token: str,
+        *,
+        polling: dict[str, Any] | None = None,
+        webhook: dict[str, Any] | None = None,
+    ) -> None:
+        """``polling``: options of PTB's start_polling; ``webhook``: run the webhook server
+        with these options (default: as the config says, see :func:`webhook_options`)."""
         redact.add_secret(token)
         redact.install()
         self.app = app
-        self.scheduled = scheduled
+        self.host: Host | None = None
+        self.polling = POLLING if polling is None else polling
+        if webhook is None and app.config.telegram.mode == "webhook":
+            webhook = webhook_options(app)
+        self.webhook = webhook
         self.application = build_application(app, token, self)
         self.sender = TelegramSender(
             self.application.bot, max_in_flight=app.config.telegram.max_in_flight
         )
         self.replies = GroupReplies(self.application.bot)
         self.throttle = CommandThrottle()
-        self.lock = asyncio.Lock()
-        self.scheduler = make_scheduler()
         menu = [BotCommand(spec.name, spec.summary[:256]) for spec in app.commands]
         self.menu = CommandMenu(self.application.bot, menu)
 
-    async def tick(self, now: datetime) -> None:
-        """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
-        async with self.lock:
-            await self.app.tick(now)
-            self.apply_migrations()
-
-    def apply_migrations(self) -> None:
+    def after_tick(self) -> None:
+        """The chat moves (group -> supergroup) Telegram reported while digests were sent."""
         for old, new in self.sender.take_migrations():
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
@@ -129,40 +132,18 @@ class TelegramFrontend:
         else:
             await send_reply(self.application.bot, chat_id, reply)
 
-    @asynccontextmanager
-    async def serving(
-        self, *, webhook: dict[str, Any] | None = None, polling: dict[str, Any] | None = None
-    ) -> AsyncIterator[None]:
-        """Start (long polling with ``polling`` options, or the webhook server with ``webhook``
-        options), then stop in order on exit. A failed start raises StartError (one line)."""
-        try:
-            await self.start(webhook, polling or TEST_POLLING)
-        except BaseException:
-            await self.stop()
-            raise
-        try:
-            yield
-        finally:
-            await self.stop()
+    async def start(self, host: Host) -> None:
+        """Polling, or the webhook server when the config says so (see :meth:`listen`)."""
+        self.host = host
+        await self.listen(self.webhook, self.polling)
 
-    async def run_until_stopped(self, webhook: dict[str, Any] | None) -> None:
-        """Serve until SIGINT or SIGTERM (Ctrl-C before the start is done interrupts it)."""
-        async with self.serving(webhook=webhook, polling=POLLING):
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts
-                for sig in STOP_SIGNALS:
-                    loop.add_signal_handler(sig, stop.set)
-            try:
-                await stop.wait()
-            finally:
-                with contextlib.suppress(NotImplementedError):
-                    for sig in STOP_SIGNALS:
-                        loop.remove_signal_handler(sig)
+    async def serve(self) -> None:
+        """Updates are handled by PTB's own tasks: wait until the runner stops."""
+        await asyncio.Event().wait()
 
-    async def start(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
+    async def listen(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
         """Updates first (a failure is a StartError naming the step), then the menu (never
-        fatal) and the scheduler, which starts only once updates flow."""
+        fatal). The runner starts the scheduler only once every front end has started."""
         where = Where.of(self.app.config)
         steps = [LISTEN]
         try:
@@ -174,9 +155,6 @@ class TelegramFrontend:
             log.debug("start failed while %s:\n%s", steps[-1], redact.format_exception(exc))
             raise start_error(exc, steps[-1], where) from None
         await self.menu.set_at_start()
-        if self.scheduled:
-            schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
-            self.scheduler.start()
 
     async def _start_updates(
         self,
@@ -207,8 +185,6 @@ class TelegramFrontend:
         """Undo whatever :meth:`start` got to, in reverse order."""
         application = self.application
         await self.menu.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
         updater = application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -218,7 +194,9 @@ class TelegramFrontend:
         await application.shutdown()
 
     async def migrate(self, old: str, new: str) -> None:
-        async with self.lock:
+        """A group became a supergroup: its subscription and history move (not during a run)."""
+        assert self.host is not None, "started by a runner"
+        async with self.host.lock:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
@@ -350,14 +328,3 @@ def webhook_options(app: App) -> dict[str, Any]:
         "secret_token": os.environ.get(tg.webhook_secret_env) or None,
         "allowed_updates": Update.ALL_TYPES,
     }
-
-
-def run_telegram(app: App) -> int:
-    """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured. A failed
-    start raises StartError (a UsageError: the CLI prints its one line and exits with 2)."""
-    token = app.config.telegram_token()
-    assert token, "run_telegram needs the token (checked by `digestbot run`)"
-    frontend = TelegramFrontend(app, token)
-    webhook = webhook_options(app) if app.config.telegram.mode == "webhook" else None
-    asyncio.run(frontend.run_until_stopped(webhook))
-    return 0
