@@ -35,7 +35,7 @@ from tinydb import TinyDB  # noqa: E402
 from tinydb.storages import JSONStorage  # noqa: E402
 
 from bot.config import DigestDefaults  # noqa: E402
-from bot.corpus.folder import load_corpus  # noqa: E402
+from bot.corpus.sources import load_corpus  # noqa: E402
 from bot.domain.digest import PostIndex, Summaries, plan, render_text  # noqa: E402
 from bot.domain.records import Delivery, DeliveryItem, Subscriber  # noqa: E402
 from bot.domain.schedule import due_digests, latest_slot  # noqa: E402

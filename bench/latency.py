@@ -44,7 +44,7 @@ from _util import table  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.corpus.folder import load_corpus  # noqa: E402
+from bot.corpus.sources import load_corpus  # noqa: E402
 from bot.platforms.telegram import frontend as tg_frontend  # noqa: E402
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options  # noqa: E402
 from tests.app_fixtures import FakeClock, open_app, running, serving  # noqa: E402

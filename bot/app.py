@@ -8,35 +8,27 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
 from bot.chat.commands import Command, CommandSet
 from bot.chat.handlers import build_commands
 from bot.chat.reply import Reply
 from bot.config import Config
-from bot.corpus.folder import load_corpus
+from bot.corpus.source import Problem
+from bot.corpus.sources import Corpus, load_saying_problems
 from bot.delivery.outbox import Outbox
 from bot.delivery.sender import Sender
 from bot.domain.digest import PostIndex, Summaries
 from bot.progress import Bar
 from bot.store.tinydb.store import Store
-from summariser import (
-    CorpusError,
-    KeywordIndex,
-    Post,
-    Summary,
-    load_folder,
-    seed_files,
-)
+from summariser import KeywordIndex, Post, Summary
 
 log = logging.getLogger(__name__)
 
 SHOWN = 3  # posts named per kind in a corpus change line
-Signature = tuple[tuple[str, int, int], ...]  # (name, size, mtime) of every seed file
 
 
 def utc_now() -> datetime:
@@ -54,8 +46,9 @@ class App:
     clock: Callable[[], datetime] = utc_now
     commands: CommandSet = field(default_factory=build_commands, repr=False)
     corpus_listeners: list[Callable[[CorpusChange], None]] = field(default_factory=list)
-    _signature: Signature = field(default=(), repr=False)
-    _bad_files: frozenset[tuple[str, int, int]] = field(default=frozenset(), repr=False)
+    corpus: Corpus = field(default_factory=lambda: Corpus(()), repr=False)
+    _signature: Hashable = field(default=(), repr=False)
+    _bad_files: frozenset[Hashable] = field(default=frozenset(), repr=False)
 
     @classmethod
     def open(
@@ -69,7 +62,10 @@ class App:
         before it prints anything about the corpus), then load the corpus and the index."""
         store = Store.open(config.data_dir)
         try:
-            posts = load_corpus(config.corpus_dir, stderr=stderr or sys.stderr)
+            corpus = Corpus.from_config(config)
+            signature = corpus.signature()
+            loaded = load_saying_problems(corpus, stderr or sys.stderr)
+            posts = {post.id: post for post in loaded.posts}
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
             summaries = Summaries(
@@ -83,16 +79,16 @@ class App:
         except BaseException:
             store.close()
             raise
-        app = cls(config, posts, store, index, summaries, outbox, clock)
-        app._signature = corpus_signature(config.corpus_dir)
-        app._bad_files = _bad_files(app._signature, posts)  # reported on stderr just now
+        app = cls(config, posts, store, index, summaries, outbox, clock, corpus=corpus)
+        app._signature = signature
+        app._bad_files = frozenset(p.key for p in loaded.problems)  # said on stderr just now
         return app
 
     def close(self) -> None:
         self.store.close()
 
     async def tick(self, now: datetime) -> None:
-        """One scheduler wake-up: pick up new or edited seed files, then run the outbox."""
+        """One scheduler wake-up: pick up new or edited posts, then run the outbox."""
         self.refresh_if_changed()
         await self.outbox.tick(now)
 
@@ -103,7 +99,7 @@ class App:
         returned; None when no seed file changed. With no listener (the Telegram front end),
         newly skipped files are logged as warnings instead.
         """
-        signature = corpus_signature(self.config.corpus_dir)
+        signature = self.corpus.signature()
         if signature == self._signature:
             return None
         change = self.reload(signature)
@@ -151,23 +147,22 @@ class App:
     def latest(self, count: int = 5) -> list[Post]:
         return sorted(self.posts.values(), key=lambda p: (p.date, p.id), reverse=True)[:count]
 
-    def reload(self, signature: Signature | None = None) -> CorpusChange:
-        """Re-read the corpus folder: new and changed posts are indexed, removed ones dropped.
+    def reload(self, signature: Hashable | None = None) -> CorpusChange:
+        """Re-read the corpus sources: new and changed posts are indexed, removed ones dropped.
 
         Nothing is printed: the returned change says which posts were added, updated or removed
         and which bad files are new since the last load (a bad file left as it was is not
         reported again). The outbox plans from the new corpus from now on.
         """
         if signature is None:
-            signature = corpus_signature(self.config.corpus_dir)
-        result = load_folder(self.config.corpus_dir)
+            signature = self.corpus.signature()
+        result = self.corpus.load()
         fresh = {post.id: post for post in result.posts}
         report = self.index.sync(fresh.values())
         old, self.posts = self.posts, fresh
         self.outbox.set_posts(PostIndex(fresh))
-        by_name = {entry[0]: entry for entry in signature}
-        bad = {_error_key(error, by_name): error for error in result.errors}
-        skipped = tuple(error for key, error in bad.items() if key not in self._bad_files)
+        bad = {problem.key: problem for problem in result.problems}
+        skipped = tuple(problem for key, problem in bad.items() if key not in self._bad_files)
         self._bad_files = frozenset(bad)
         if report.added or report.updated or report.removed:
             log.info("corpus reloaded: %s", report)
@@ -188,7 +183,7 @@ class CorpusChange:
     added: tuple[Post, ...] = ()
     updated: tuple[Post, ...] = ()
     removed: tuple[Post, ...] = ()
-    skipped: tuple[CorpusError, ...] = ()
+    skipped: tuple[Problem, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.skipped)
@@ -211,34 +206,10 @@ def _posts_part(verb: str, posts: tuple[Post, ...]) -> str:
     return f"{len(posts)} {verb} ({', '.join(shown)}{more})"
 
 
-def _skipped_line(error: CorpusError) -> str:
-    where = f"line {error.line}: " if error.line else ""
-    return f"{error.file} skipped: {where}{error.message}"
+def _skipped_line(problem: Problem) -> str:
+    where = f"line {problem.line}: " if problem.line else ""
+    return f"{problem.file} skipped: {where}{problem.message}"
 
 
 def _short(title: str, limit: int = 60) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
-
-
-def _error_key(
-    error: CorpusError, by_name: dict[str, tuple[str, int, int]]
-) -> tuple[str, int, int]:
-    """A bad file is the same bad file while its name, size and mtime stay the same."""
-    return by_name.get(Path(error.file).name, (str(error), 0, 0))
-
-
-def _bad_files(signature: Signature, posts: dict[str, Post]) -> frozenset[tuple[str, int, int]]:
-    """The seed files that gave no post (the loader reported them)."""
-    return frozenset(entry for entry in signature if Path(entry[0]).stem not in posts)
-
-
-def corpus_signature(folder: Path) -> Signature:
-    """(name, size, mtime) of every seed file: changes when one is added, edited or removed."""
-    signature = []
-    for path in seed_files(folder):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        signature.append((path.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(signature)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from bot.cli.args import int_range
 from bot.config import Config
-from bot.corpus.folder import load_corpus
+from bot.corpus.sources import load_posts
 from bot.errors import UsageError
 from summariser import KeywordIndex, Match, QueryError, SearchHit
 
@@ -73,7 +73,7 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
         KeywordIndex.check(query)  # a bad query is answered before the corpus is loaded
     except QueryError as exc:
         raise UsageError(str(exc)) from None
-    posts = load_corpus(config.corpus_dir)
+    posts = load_posts(config)
     if not posts:
         raise UsageError(f"no posts found in {config.corpus_dir}")
     index = KeywordIndex.open(config.data_dir / "index", posts.values())

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.cli.args import int_range
 from bot.config import SUMMARY_METHODS, Config
-from bot.corpus.folder import load_corpus, resolve_post
+from bot.corpus.folder import resolve_post
+from bot.corpus.sources import load_posts
 from bot.errors import UsageError
 from summariser import Comment, Post, Summary, SummaryCache
 
@@ -88,7 +89,7 @@ def _dump(value: Any) -> None:
 
 
 def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
-    posts = load_corpus(config.corpus_dir)
+    posts = load_posts(config)
     rows = [corpus_row(p) for p in sorted(posts.values(), key=lambda p: p.id)]
     if args.json:
         _dump(rows)
@@ -106,7 +107,7 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_show(config: Config, args: argparse.Namespace) -> int:
-    post = resolve_post(load_corpus(config.corpus_dir), args.id)
+    post = resolve_post(load_posts(config), args.id)
     if args.json:
         _dump(post_json(post))
         return 0
@@ -127,7 +128,7 @@ def _stamp(comment: Comment) -> str | None:
 
 
 def cmd_summarise(config: Config, args: argparse.Namespace) -> int:
-    post = resolve_post(load_corpus(config.corpus_dir), args.id)
+    post = resolve_post(load_posts(config), args.id)
     s = config.summary
     summary = SummaryCache(config.data_dir / "summaries").get(
         post,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import Config
-from bot.corpus.folder import load_corpus
+from bot.corpus.sources import load_posts
 from bot.domain.digest import Digest, PostIndex, Summaries, digest_json, plan, render_text
 from bot.domain.records import Subscriber
 from bot.domain.schedule import due_digests, next_slot
@@ -46,7 +46,7 @@ def handler(config: Config, args: argparse.Namespace) -> int:
             sub = replace(sub, created=now - timedelta(minutes=1))  # subscribed just before
         history = store.history(sub.platform, sub.chat_id) if args.chat else {}
         due = due_digests([sub], now, store.last_slots())
-    posts = load_corpus(config.corpus_dir)
+    posts = load_posts(config)
     s = config.summary
     summaries = Summaries(sentences=s.sentences, comments=s.comments, method=s.method)
     slot = due[0].slot if due else None

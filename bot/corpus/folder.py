@@ -1,32 +1,56 @@
-"""Loading the corpus for the application and resolving the post ids people type."""
+"""The folder source (a folder of seed files) and resolving the post ids people type."""
 
 from __future__ import annotations
 
 import logging
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
+from bot.corpus.source import Loaded, Problem, Progress, SourceStatus
 from bot.errors import NotFound
-from bot.progress import progress
-from summariser import LoadResult, Post, load_folder
+from summariser import Post, load_folder, seed_files
 
 log = logging.getLogger(__name__)
 
+Signature = tuple[tuple[str, int, int], ...]  # (name, size, mtime) of every seed file
 
-def load_corpus(folder: Path, *, stderr: TextIO | None = None) -> dict[str, Post]:
-    """Posts of the corpus folder by id; each bad file is reported on stderr and skipped."""
-    err = stderr or sys.stderr
 
-    def bar(files: Iterable[Path]) -> Iterable[Path]:
-        return progress(list(files), "loading corpus", stream=err)
+@dataclass
+class FolderSource:
+    """Seed files (``*.txt``) in one folder; a post's id is its file's stem."""
 
-    result: LoadResult = load_folder(folder, progress=bar)
-    for error in result.errors:
-        print(f"digestbot: skipped {error}", file=err)
-        log.info("corpus file skipped: %s", error)
-    return {post.id: post for post in result.posts}
+    folder: Path
+    name: str = "folder"
+    _posts: int = field(default=0, repr=False)
+
+    def signature(self) -> Signature:
+        return folder_signature(self.folder)
+
+    def load(self, *, progress: Progress | None = None) -> Loaded:
+        stats = {entry[0]: entry for entry in self.signature()}
+        result = load_folder(self.folder, progress=progress)
+        problems = tuple(
+            Problem(e.file, e.line, e.message, key=stats.get(Path(e.file).name, (str(e), 0, 0)))
+            for e in result.errors
+        )
+        self._posts = len(result.posts)
+        return Loaded(result.posts, problems)
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(self.name, "folder", str(self.folder), self._posts)
+
+
+def folder_signature(folder: Path) -> Signature:
+    """(name, size, mtime) of every seed file: changes when one is added, edited or removed."""
+    signature = []
+    for path in seed_files(folder):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
 
 
 def short_id(post_id: str) -> str:

@@ -1,8 +1,10 @@
 """The Source protocol: where posts come from (a folder of seed files, blog feeds, an import).
 
-The app asks each configured source for its posts at start and, every minute, for a cheap
-:meth:`Source.signature`; when that changes it loads again. Loading never raises for one bad
-file or feed: the :class:`Loaded` result carries the posts it could read and a
+The app asks each configured source for its posts at start and, every tick, for a cheap
+:meth:`Source.signature`; when that changes it loads again. ``load`` reads only local things (the
+folder, the feed state saved under the data folder): fetching over the network is a separate,
+async :meth:`Fetching.refresh` that sources with a remote side have. Loading never raises for one
+bad file or feed: the :class:`Loaded` result carries the posts it could read and a
 :class:`Problem` for each thing it skipped, which the app reports (log, console, /stats).
 Post ids must be unique across sources and stable across loads: folder posts use the file stem,
 feed posts a short hash of the entry id.
@@ -10,23 +12,33 @@ feed posts a short hash of the entry id.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from summariser import Post
+
+Progress = Callable[[Iterable[Path]], Iterable[Path]]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One file or feed that was skipped: ``where`` (a path:line or a URL) and ``what``."""
+    """One file or feed that was skipped: ``file`` (a path or a feed's name), the line if any.
 
-    where: str
-    what: str
+    ``key`` tells one problem from the next: the same key again is the same problem, which is
+    said once (a bad file left as it was, a feed failing the same way again).
+    """
+
+    file: str
+    line: int | None
+    message: str
+    key: Hashable = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.what}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -40,11 +52,12 @@ class SourceStatus:
     """What ``digestbot corpus`` and /stats show for a source."""
 
     name: str
-    kind: str  # "folder" | "feed" | ...
+    kind: str  # "folder" | "feed"
     location: str  # the folder or URL, never with credentials
     posts: int
     last_fetch: datetime | None = None
     last_error: str | None = None
+    failing_since: datetime | None = None
 
 
 class Source(Protocol):
@@ -55,8 +68,15 @@ class Source(Protocol):
         """Cheap (no parsing, no network): equal signatures mean load() would give the same."""
         ...
 
-    async def load(self) -> Loaded:
-        """Every post this source has now (never blocks the event loop)."""
+    def load(self, *, progress: Progress | None = None) -> Loaded:
+        """Every post this source has now, from local files only (no network)."""
         ...
 
     def status(self) -> SourceStatus: ...
+
+
+@runtime_checkable
+class Fetching(Protocol):
+    """A source with a remote side: ``refresh`` fetches what is due and saves it locally."""
+
+    async def refresh(self, now: datetime) -> None: ...

@@ -1,0 +1,90 @@
+"""The corpus as the app sees it: every configured Source, loaded and refreshed together.
+
+``Corpus.from_config`` builds the sources (the seed folder, then one per ``[[corpus.feeds]]``);
+``load`` merges their posts (an id two sources both give is a problem, the first one wins);
+``refresh`` lets every source with a remote side fetch what is due, each on its own, so one slow
+or failing feed never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Config
+from bot.corpus.folder import FolderSource
+from bot.corpus.source import Fetching, Loaded, Problem, Progress, Source, SourceStatus
+from bot.progress import progress
+from summariser import Post
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Corpus:
+    sources: tuple[Source, ...]
+
+    @classmethod
+    def from_config(cls, config: Config) -> Corpus:
+        return cls((FolderSource(config.corpus_dir),))
+
+    def signature(self) -> tuple[Hashable, ...]:
+        return tuple(source.signature() for source in self.sources)
+
+    def load(self, *, progress: Progress | None = None) -> Loaded:
+        posts: dict[str, Post] = {}
+        problems: list[Problem] = []
+        for source in self.sources:
+            loaded = source.load(progress=progress)
+            problems += loaded.problems
+            for post in loaded.posts:
+                if post.id in posts:
+                    problems.append(_duplicate(source, post))
+                else:
+                    posts[post.id] = post
+        return Loaded(tuple(posts.values()), tuple(problems))
+
+    async def refresh(self, now: datetime) -> None:
+        """Fetch what is due in every source with a remote side; never raises."""
+        fetching = [s for s in self.sources if isinstance(s, Fetching)]
+        results = await asyncio.gather(*(s.refresh(now) for s in fetching), return_exceptions=True)
+        for source, result in zip(fetching, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("corpus source %s: refresh failed", source.name, exc_info=result)
+
+    def statuses(self) -> list[SourceStatus]:
+        return [source.status() for source in self.sources]
+
+
+def _duplicate(source: Source, post: Post) -> Problem:
+    message = f"post id {post.id} is also given by another source; this one is left out"
+    return Problem(source.name, None, message, key=(source.name, "duplicate", post.id))
+
+
+def load_saying_problems(corpus: Corpus, stderr: TextIO) -> Loaded:
+    """Load every source (a progress bar on a terminal); each problem is said on stderr."""
+    loaded = corpus.load(
+        progress=lambda files: progress(list(files), "loading corpus", stream=stderr)
+    )
+    for problem in loaded.problems:
+        print(f"digestbot: skipped {problem}", file=stderr)
+        log.info("corpus source problem: %s", problem)
+    return loaded
+
+
+def load_posts(config: Config, *, stderr: TextIO | None = None) -> dict[str, Post]:
+    """Every post of the configured sources by id (CLI use): each problem is said on stderr."""
+    loaded = load_saying_problems(Corpus.from_config(config), stderr or sys.stderr)
+    return {post.id: post for post in loaded.posts}
+
+
+def load_corpus(folder: Path, *, stderr: TextIO | None = None) -> dict[str, Post]:
+    """Posts of one seed folder by id (benchmarks); each bad file is said on stderr."""
+    loaded = load_saying_problems(Corpus((FolderSource(folder),)), stderr or sys.stderr)
+    return {post.id: post for post in loaded.posts}
