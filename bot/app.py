@@ -135,11 +135,7 @@ class App:
         return await self.commands.dispatch(self, cmd)
 
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
-        if platform == "telegram":
-            return user_id in {str(uid) for uid in self.config.telegram.admins}
-        if platform == "console":
-            return user_id in self.config.console_admins
-        return False
+        return user_id in self.config.bot_admins(platform)
 
     def summary(self, post: Post) -> Summary:
         return self.summaries.summary(post)

@@ -70,6 +70,12 @@ class Config:
     console_admins: tuple[str, ...] = ("console",)
     source: str = "<embedded default>"
 
+    def bot_admins(self, platform: str) -> frozenset[str]:
+        """The user ids that may run admin-only commands on ``platform`` (each platform's
+        section lists its own: ``[telegram] admins``, ``[console] admins``)."""
+        ids = {"console": self.console_admins, "telegram": self.telegram.admins}.get(platform, ())
+        return frozenset(str(uid) for uid in ids)
+
     def telegram_token(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The bot token from the environment variable named in the config, or None when it is
         unset or empty. Registered for redaction as soon as it is read; ConfigError (never

@@ -19,6 +19,7 @@ from bot.chat.commands import (
     parse,
 )
 from bot.chat.handlers import build_commands
+from bot.chat.reply import Run
 from bot.platforms.console.frontend import to_command
 from tests.app_fixtures import FakeClock, open_app
 
@@ -223,14 +224,13 @@ async def test_a_post_dropped_into_seeds_is_picked_up_at_the_next_tick(
 
 
 async def test_buttons_run_commands_of_the_same_set(app: App) -> None:
-    more = app.commands.press("more:004:3", ME, USER)
+    more = app.commands.press(Run("more", ("004", "3")), ME, USER)
     assert more is not None and (more.name, more.args, more.pressed) == ("more", "004 3", True)
     assert (await app.dispatch(more)).plain_text().count("\n— [") == 6
-    full = app.commands.press("full:004", ME, USER)
-    assert full is not None and full.name == "post"
+    full = app.commands.press(Run("post", ("004",)), ME, USER)
+    assert full is not None
     assert await app.dispatch(full) == await app.dispatch(Command("post", "004", ME, USER))
-    assert app.commands.press("bogus:zzz", ME, USER) is None
-    assert app.commands.press("x" * 65, ME, USER) is None
+    assert app.commands.press(Run("bogus", ("zzz",)), ME, USER) is None
     typed = await say(app, "/more 004 3")  # a button's command is not one a user can type
     assert typed == "Unknown command /more. Send /help for the list."
     assert "/more" not in app.commands.help_reply().plain_text()

@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bot.chat.context import Context
-from bot.chat.reply import CallbackData, Reply
+from bot.chat.reply import Reply, Run
 from bot.errors import UsageError
 
 log = logging.getLogger(__name__)
 
 PRIVATE, GROUP, CHANNEL = "private", "group", "channel"
-BUTTON_NAMES = {"full": "post"}  # button action -> command (older buttons say "full")
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
 
 
@@ -114,17 +113,12 @@ class CommandSet:
     def get(self, name: str) -> Spec | None:
         return self._by_name.get(name)
 
-    def press(self, data: str, chat: Chat, user: User) -> Command | None:
-        """A button's data (``more:004:3``) -> the Command it runs; None when no command of
-        this set answers it (an old or forged button)."""
-        try:
-            parsed = CallbackData.decode(data)
-        except ValueError:
+    def press(self, action: Run, chat: Chat, user: User) -> Command | None:
+        """A pressed button's :class:`~bot.chat.reply.Run` -> the Command it runs; None when
+        no command of this set answers it (an old or forged button)."""
+        if action.command not in self._by_name:
             return None
-        name = BUTTON_NAMES.get(parsed.action, parsed.action)
-        if name not in self._by_name:
-            return None
-        return Command(name, " ".join(parsed.args), chat, user, pressed=True)
+        return Command(action.command, " ".join(action.args), chat, user, pressed=True)
 
     async def dispatch(self, ctx: Context, cmd: Command) -> Reply:
         """Run a command. User errors come back as their one-line message; bugs as an apology.

@@ -19,8 +19,9 @@ from bot.chat.throttle import Verdict
 from bot.chat.views import post_buttons, summary_reply
 from bot.corpus.folder import resolve_post, short_id
 from bot.errors import UsageError
+from bot.platforms.telegram.buttons import decode, keyboard
 from bot.platforms.telegram.chats import chat_of
-from bot.platforms.telegram.send import PLATFORM, keyboard
+from bot.platforms.telegram.send import PLATFORM
 from summariser import Post, QueryError
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ async def answer_callback(app: App, update: Update, context: ContextTypes.DEFAUL
     frontend: TelegramFrontend = context.bot_data["frontend"]
     where = chat_of(message.chat) if message is not None else Chat(PLATFORM, "", PRIVATE)
     user = User(str(query.from_user.id), query.from_user.full_name)
-    cmd = app.commands.press(query.data or "", where, user)
+    action = decode(query.data or "")
+    cmd = app.commands.press(action, where, user) if action is not None else None
     if cmd is None:
         await query.answer("That button has expired.", show_alert=False)
         return
