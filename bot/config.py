@@ -35,6 +35,10 @@ class SummaryConfig:
     method: str = "lexrank"
 
 
+FREQUENCIES = ("daily", "weekly")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # how subscribers' weekdays are kept
+
+
 @dataclass(frozen=True)
 class DigestDefaults:
     """Defaults for /subscribe when the user gives no time, zone or frequency."""
@@ -226,8 +230,8 @@ def _validate(config: Config, where: str) -> None:
             f"{where}: 'digest.timezone' is {d.timezone!r}; "
             "expected an IANA zone like 'Europe/London'"
         ) from None
-    _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
-    _choice(d.weekday, ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), where, "digest.weekday")
+    _choice(d.frequency, FREQUENCIES, where, "digest.frequency")
+    _choice(d.weekday, WEEKDAYS, where, "digest.weekday")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
     if t.mode == "webhook" and not t.webhook_url:
         raise ConfigError(

@@ -7,6 +7,7 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 from .cache import SummaryCache
 from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text, seed_files
 from .extractive import KINDS, summarise
+from .files import fsync_dir, write_atomic
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
 from .query import QueryError
 from .scorers import METHODS
@@ -30,6 +31,7 @@ __all__ = [
     "Summary",
     "SummaryCache",
     "SyncReport",
+    "fsync_dir",
     "load_folder",
     "parse_file",
     "parse_text",
@@ -40,4 +42,5 @@ __all__ = [
     "summarise_post",
     "top_comments",
     "words",
+    "write_atomic",
 ]

@@ -311,9 +311,7 @@ def digest_json(digest: Digest) -> dict[str, Any]:
                 "kind": i.kind,
                 "reason": i.reason,
                 "sentences": list(i.sentences),
-                "comments": [
-                    {"ref": q.ref, "author": q.author, "text": q.text} for q in i.comments
-                ],
+                "comments": [q.to_json() for q in i.comments],
                 "comments_total": i.comment_count,
                 "new_comments": len(i.new),
             }

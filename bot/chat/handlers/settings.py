@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.chat.commands import BadUsage, Command, Spec
 from bot.chat.context import Context
 from bot.chat.reply import Reply
-from bot.domain.records import WEEKDAYS, Subscriber
+from bot.domain.records import FREQUENCIES, WEEKDAYS, Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 
@@ -31,7 +31,7 @@ def parse_subscribe(args: str) -> dict[str, Any]:
         if _TIME.match(word):
             hour, minute = word.split(":")
             changes["time"] = f"{int(hour):02d}:{minute}"
-        elif low in ("daily", "weekly"):
+        elif low in FREQUENCIES:
             changes["frequency"] = low
             if low == "weekly" and i + 1 < len(words) and words[i + 1].lower() in _DAYS:
                 changes["weekday"] = _DAYS[words[i + 1].lower()]
