@@ -62,7 +62,8 @@ Handler = Callable[[Context, Command], Reply | Awaitable[Reply]]
 
 
 class BadUsage(UsageError):
-    """Raised by a handler for wrong arguments: the user gets the command's usage line."""
+    """Raised by a handler for wrong arguments: the user gets the command's usage line,
+    followed by the hint given (``BadUsage("(N from 1 to 20).")``)."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ class CommandSet:
         try:
             reply = spec.handler(ctx, cmd)
             return await reply if inspect.isawaitable(reply) else reply
-        except BadUsage:
-            return Reply.text(spec.usage_line)
+        except BadUsage as exc:  # the usage line, then what was wrong when the handler says
+            return Reply.text(f"{spec.usage_line} {exc}".rstrip())
         except UsageError as exc:
             return Reply.text(str(exc))
         except Exception:

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.commands import BadUsage, Command, Spec
 from bot.chat.context import Context
 from bot.chat.reply import Reply
-from bot.domain.records import FREQUENCIES, WEEKDAYS, Subscriber
+from bot.domain import inputs
+from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DAYS = {day: day for day in WEEKDAYS} | {
-    full: full[:3]
-    for full in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
-_DAYS |= {"tues": "tue", "thur": "thu", "thurs": "thu"}
+TIME_RANGE = "a 24-hour time from 00:00 to 23:59"
 
 
 def parse_subscribe(args: str) -> dict[str, Any]:
@@ -28,29 +22,22 @@ def parse_subscribe(args: str) -> dict[str, Any]:
     i = 0
     while i < len(words):
         word, low = words[i], words[i].lower()
-        if _TIME.match(word):
-            hour, minute = word.split(":")
-            changes["time"] = f"{int(hour):02d}:{minute}"
-        elif low in FREQUENCIES:
+        day = inputs.parse_weekday(words[i + 1]) if i + 1 < len(words) else None
+        if inputs.parse_time(word):
+            changes["time"] = inputs.parse_time(word)
+        elif low in inputs.FREQUENCIES:
             changes["frequency"] = low
-            if low == "weekly" and i + 1 < len(words) and words[i + 1].lower() in _DAYS:
-                changes["weekday"] = _DAYS[words[i + 1].lower()]
+            if low == "weekly" and day:
+                changes["weekday"] = day
                 i += 1
-        elif "/" in word or low == "utc":
-            changes["timezone"] = _zone(word)
+        elif inputs.looks_like_zone(word):
+            changes["timezone"] = inputs.parse_zone(word)
+        elif ":" in word:
+            raise BadUsage(f"(HH:MM is {TIME_RANGE}).")
         else:
             raise BadUsage
         i += 1
     return changes
-
-
-def _zone(word: str) -> str:
-    try:
-        return ZoneInfo("UTC" if word.lower() == "utc" else word).key
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"Unknown time zone '{word[:40]}'; use a name like Europe/London."
-        ) from None
 
 
 def describe(sub: Subscriber, app: Context) -> str:
@@ -99,10 +86,10 @@ def settings(app: Context, cmd: Command) -> Reply:
 
 
 def time(app: Context, cmd: Command) -> Reply:
-    match = _TIME.match(cmd.args.strip())
-    if not match:
-        raise BadUsage
-    sub = _update(app, cmd, time=f"{int(match.group(1)):02d}:{match.group(2)}")
+    hhmm = inputs.parse_time(cmd.args)
+    if hhmm is None:
+        raise BadUsage(f"({TIME_RANGE}, e.g. /time 07:30).")
+    sub = _update(app, cmd, time=hhmm)
     return Reply.text(describe(sub, app))
 
 
@@ -110,7 +97,7 @@ def timezone(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise BadUsage
-    return Reply.text(describe(_update(app, cmd, timezone=_zone(parts[0])), app))
+    return Reply.text(describe(_update(app, cmd, timezone=inputs.parse_zone(parts[0])), app))
 
 
 def topics(app: Context, cmd: Command) -> Reply:
@@ -135,10 +122,10 @@ def topics(app: Context, cmd: Command) -> Reply:
 
 
 def posts(app: Context, cmd: Command) -> Reply:
-    text = cmd.args.strip()
-    if not text.isdigit() or not 1 <= int(text) <= 20:
-        raise BadUsage
-    return Reply.text(describe(_update(app, cmd, posts=int(text)), app))
+    number = inputs.count(cmd.args, 1, 20)
+    if number is None:
+        raise BadUsage("(N from 1 to 20).")
+    return Reply.text(describe(_update(app, cmd, posts=number), app))
 
 
 def stats(app: Context, cmd: Command) -> Reply:
