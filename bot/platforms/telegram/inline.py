@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import (
     InlineQueryResultArticle,
@@ -13,9 +13,11 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.chat.commands import PRIVATE, Chat, User
+from bot.app import App
+from bot.chat.commands import PRIVATE, Chat, Command, User
 from bot.chat.render import render_telegram_html
-from bot.chat.throttle import Verdict
+from bot.chat.reply import Reply
+from bot.chat.throttle import CommandThrottle, Verdict
 from bot.chat.views import post_buttons, summary_reply
 from bot.corpus.folder import resolve_post, short_id
 from bot.errors import UsageError
@@ -24,9 +26,16 @@ from bot.platforms.telegram.chats import chat_of
 from bot.platforms.telegram.send import PLATFORM
 from summariser import Post, QueryError
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.platforms.telegram.frontend import TelegramFrontend
+
+class Front(Protocol):
+    """What a button press needs of the front end (TelegramFrontend is one)."""
+
+    throttle: CommandThrottle
+
+    async def handle(self, cmd: Command) -> Reply | Verdict: ...
+
+    async def answer(self, chat_id: int, reply: Reply, command: str) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +91,7 @@ async def answer_callback(app: App, update: Update, context: ContextTypes.DEFAUL
     if query is None:
         return
     message = query.message
-    frontend: TelegramFrontend = context.bot_data["frontend"]
+    frontend: Front = context.bot_data["frontend"]
     where = chat_of(message.chat) if message is not None else Chat(PLATFORM, "", PRIVATE)
     user = User(str(query.from_user.id), query.from_user.full_name)
     action = decode(query.data or "")
