@@ -33,13 +33,16 @@ def is_safe_url(url: str) -> bool:
 
 
 class Style(enum.Enum):
-    """How an inline span looks."""
+    """How text looks: a Span's style, and (with PRE and QUOTE, which only blocks give) the
+    marks the renderers put around a piece of text."""
 
     PLAIN = "plain"
     BOLD = "bold"
     ITALIC = "italic"
     CODE = "code"
     LINK = "link"
+    PRE = "pre"  # a Preformatted block
+    QUOTE = "quote"  # a Quote block
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Span:
     def __post_init__(self) -> None:
         if (self.style is Style.LINK) != (self.url is not None):
             raise ValueError("a Span has a url exactly when its style is LINK")
+        if self.style in (Style.PRE, Style.QUOTE):
+            raise ValueError("PRE and QUOTE are block styles: use Preformatted or Quote")
 
 
 def plain(text: str) -> Span:
