@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import build_parser
 from bot.config import Config, ConfigError, load_config
 from bot.errors import UsageError
 from bot.runner import FRONTENDS, choose_frontends
@@ -104,3 +105,9 @@ def test_console_and_telegram_side_by_side_in_one_process() -> None:
         assert out.startswith("Subscribed.") and "Daily digest" in out and "Latest posts" in out
         assert (server.server.sent(42)[0].text or "").startswith("Subscribed.")
         assert_token_nowhere(server.server.token, out + err, Path(folder))
+
+
+def test_frontend_is_repeatable_on_the_command_line() -> None:
+    args = build_parser().parse_args(["run", "--frontend", "console", "--frontend", "telegram"])
+    assert choose_frontends(Config(), args.frontend, environ=TELEGRAM) == ["console", "telegram"]
+    assert build_parser().parse_args(["run"]).frontend is None  # the config decides
