@@ -38,6 +38,7 @@ from bot.chat.commands import (
 )
 from bot.chat.reply import Reply
 from bot.chat.throttle import CommandThrottle, Verdict
+from bot.delivery.shared_limits import SharedLimits
 from bot.platforms.base import Host
 from bot.platforms.telegram.chats import chat_of
 from bot.platforms.telegram.group_replies import GroupReplies
@@ -50,6 +51,7 @@ from bot.platforms.telegram.start import (
     LISTEN,
     REMOVE_WEBHOOK,
     SET_WEBHOOK,
+    PollConflicts,
     StartError,
     Where,
     check_port,
@@ -102,6 +104,8 @@ class TelegramFrontend:
         self.throttle = CommandThrottle()
         menu = [BotCommand(spec.name, spec.summary[:256]) for spec in app.commands]
         self.menu = CommandMenu(self.application.bot, menu)
+        self.conflicts = PollConflicts(Where.of(app.config))
+        self.stopped = self.conflicts.stop = asyncio.Event()  # set on a start-up conflict
 
     def after_tick(self) -> None:
         """The chat moves (group -> supergroup) Telegram reported while digests were sent."""
@@ -138,8 +142,11 @@ class TelegramFrontend:
         await self.listen(self.webhook, self.polling)
 
     async def serve(self) -> None:
-        """Updates are handled by PTB's own tasks: wait until the runner stops."""
-        await asyncio.Event().wait()
+        """Updates are handled by PTB's own tasks: wait until the runner stops, or until
+        Telegram says another instance was polling first (then a StartError, one line)."""
+        await self.stopped.wait()
+        if self.conflicts.error is not None:  # another instance was polling when this started
+            raise self.conflicts.error
 
     async def listen(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
         """Updates first (a failure is a StartError naming the step), then the menu (never
@@ -176,7 +183,8 @@ class TelegramFrontend:
         assert updater is not None
         if webhook is None:
             steps.append(REMOVE_WEBHOOK)
-            await updater.start_polling(**polling)
+            self.conflicts.started = asyncio.get_running_loop().time()
+            await updater.start_polling(**polling, error_callback=self.conflicts.seen)
         else:
             steps.append(SET_WEBHOOK)
             await updater.start_webhook(**webhook)
@@ -200,16 +208,20 @@ class TelegramFrontend:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
-def rate_limiter() -> AIORateLimiter:
+def rate_limiter(shared: SharedLimits | None = None, bot_key: str = "telegram") -> AIORateLimiter:
     """Telegram's limits, never exceeded in any sliding window (see bot.platforms.telegram.pacing):
     29 messages/s overall; per group bursts of 5, then 15/min (at most 20 in any minute).
     PTB's default buckets allow 60 messages in one second and 39 to a group in one minute,
-    which a strict server answers with 429. Three retries honour ``retry_after`` anyway."""
+    which a strict server answers with 429. Three retries honour ``retry_after`` anyway.
+    With a store every instance shares (PostgreSQL), the limits hold for all of them together
+    (docs/postgres.md)."""
     return PacedRateLimiter(
         per_second=OVERALL_PER_SECOND,
         group_per_minute=GROUP_PER_MINUTE,
         group_burst=GROUP_BURST,
         max_retries=3,
+        shared=shared,
+        bot_key=bot_key,
     )
 
 
@@ -218,7 +230,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with every handler registered in one place."""
     base = app.config.telegram.base_url
-    builder = ApplicationBuilder().token(token).rate_limiter(rate_limiter())
+    shared = app.store if isinstance(app.store, SharedLimits) else None
+    limiter = rate_limiter(shared, f"telegram:{token.partition(':')[0]}")  # the bot id, no secret
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
     if base:
         builder = builder.base_url(base).base_file_url(file_url(base))
     application = builder.build()
