@@ -53,6 +53,7 @@ class Post:
     comments: tuple[Comment, ...] = ()
     declared_comments: int | None = None
     source: str | None = field(default=None, compare=False)
+    url: str | None = field(default=None, compare=False)  # the post on the web, if known
 
     def walk_comments(self) -> Iterator[Comment]:
         for comment in self.comments:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.commands import Command, command, usage
 from bot.chat.reply import Reply
+from bot.corpus.source import failing_lines
 from bot.domain.records import WEEKDAYS, Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
@@ -175,4 +176,5 @@ def stats(app: App, cmd: Command) -> Reply:
     if unknown:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
+    lines += failing_lines(app.corpus.statuses(), app.now())
     return Reply.text(*lines)
