@@ -107,10 +107,8 @@ class App:
     def fetch_feeds(self, now: datetime) -> asyncio.Task[None] | None:
         """Fetch the feeds that are due, in the background: the tick never waits for a feed.
         One round at a time; what it brings is loaded at a later tick (the signature changes)."""
-        if self._fetching is None or self._fetching.done():
-            self._fetching = (
-                asyncio.create_task(self.corpus.refresh(now)) if self.corpus.remote else None
-            )
+        if self.corpus.remote and (self._fetching is None or self._fetching.done()):
+            self._fetching = asyncio.create_task(self.corpus.refresh(now))
         return self._fetching
 
     def refresh_if_changed(self) -> CorpusChange | None:
