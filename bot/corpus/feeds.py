@@ -25,7 +25,7 @@ import httpx
 from bot.config import FeedConfig, public_url
 from bot.corpus.archive import Archive
 from bot.corpus.entries import ParseError, parse_comments, parse_feed
-from bot.corpus.fetch import FetchError, fetch
+from bot.corpus.fetch import DEADLINE, MAX_BYTES, Fetched, FetchError, fetch
 from bot.corpus.source import REPORT_AFTER, Loaded, Problem, Progress, SourceStatus
 from bot.store.tinydb.atomic import write_atomic
 
@@ -41,6 +41,8 @@ class FeedSource:
 
     feed: FeedConfig
     folder: Path  # <data>/feeds
+    max_bytes: int = MAX_BYTES
+    deadline: float = DEADLINE
     _http: dict[str, Any] = field(default_factory=dict, repr=False)
     _posts: int = field(default=0, repr=False)
 
@@ -113,7 +115,7 @@ class FeedSource:
 
     async def _refresh(self, client: httpx.AsyncClient, now: datetime) -> bool:
         http = self._http
-        got = await fetch(
+        got = await self._fetch(
             client, self.feed.url, etag=http.get("etag"), last_modified=http.get("lm")
         )
         http.update(etag=got.etag, lm=got.last_modified)
@@ -143,7 +145,7 @@ class FeedSource:
             url = archive.entries[entry_id]["comments_url"]
             async with limit:
                 try:
-                    got = await fetch(client, url)
+                    got = await self._fetch(client, url)
                     comments = await asyncio.to_thread(
                         parse_comments, got.body or b"", got.content_type
                     )
@@ -157,7 +159,7 @@ class FeedSource:
 
     async def _read_site_comments(self, client: httpx.AsyncClient, archive: Archive) -> bool:
         http = self._http
-        got = await fetch(
+        got = await self._fetch(
             client, self.feed.comments_url, etag=http.get("c_etag"), last_modified=http.get("c_lm")
         )
         http.update(c_etag=got.etag, c_lm=got.last_modified)
@@ -165,6 +167,22 @@ class FeedSource:
             return False
         comments = await asyncio.to_thread(parse_comments, got.body, got.content_type)
         return _merge_site_comments(archive, comments)
+
+    async def _fetch(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        return await fetch(
+            client,
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            max_bytes=self.max_bytes,
+            deadline=self.deadline,
+        )
 
     def _succeeded(self, now: datetime, changed: bool) -> None:
         self._http.update(

@@ -83,6 +83,10 @@ class Source(Protocol):
 class Fetching(Protocol):
     """A source with a remote side: ``refresh`` fetches what is due and saves it locally."""
 
+    def due(self, now: datetime) -> bool:
+        """Cheap: whether ``refresh`` would fetch anything at ``now``."""
+        ...
+
     async def refresh(self, now: datetime, client: httpx.AsyncClient) -> None: ...
 
 

@@ -61,7 +61,7 @@ class Corpus:
 
     async def refresh(self, now: datetime) -> None:
         """Fetch what is due in every source with a remote side; never raises."""
-        fetching = [s for s in self.sources if isinstance(s, Fetching)]
+        fetching = [s for s in self.sources if isinstance(s, Fetching) and s.due(now)]
         if not fetching:
             return
         async with make_client() as client:

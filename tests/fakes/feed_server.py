@@ -50,7 +50,9 @@ class FeedServer:
     async def __aenter__(self) -> FeedServer:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -95,7 +97,9 @@ class FeedServer:
         if route.kind == "redirect":
             raise web.HTTPFound(route.target)
         if route.kind == "status":
-            return web.Response(status=route.status, body=route.body, content_type=route.content_type)
+            return web.Response(
+                status=route.status, body=route.body, content_type=route.content_type
+            )
         if route.kind == "huge":
             return await self._huge(request, route.size)
         if route.kind == "slow":
