@@ -7,6 +7,7 @@ server too slow to answer. Then the back-off, and the report after a day of fail
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -112,7 +113,7 @@ async def test_a_failing_feed_backs_off_then_is_reported_once_after_a_day(
         if server.hits["/feed/"] > before:
             tries.append(minute)
         minute += 10
-    gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(tries)]
     assert gaps[:5] == [30, 60, 120, 240, 480]  # exponential back-off from the interval
     assert max(gaps) == 720  # capped at 12 hours
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
