@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -92,9 +92,15 @@ def load_saying_problems(corpus: Corpus, stderr: TextIO) -> Loaded:
     return loaded
 
 
-def load_posts(config: Config, *, stderr: TextIO | None = None) -> dict[str, Post]:
-    """Every post of the configured sources by id (CLI use): each problem is said on stderr."""
-    loaded = load_saying_problems(Corpus.from_config(config), stderr or sys.stderr)
+def load_posts(
+    config: Config, *, stderr: TextIO | None = None, corpus: Corpus | None = None
+) -> dict[str, Post]:
+    """Every post of the configured sources by id (CLI use): the feeds that are due are fetched
+    first (politely: their interval holds here too); each problem is said on stderr."""
+    corpus = corpus or Corpus.from_config(config)
+    if corpus.remote:
+        asyncio.run(corpus.refresh(datetime.now(UTC)))
+    loaded = load_saying_problems(corpus, stderr or sys.stderr)
     return {post.id: post for post in loaded.posts}
 
 
