@@ -9,20 +9,18 @@ Relative paths in a file are taken relative to that file's folder.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import redact
+from bot.domain import inputs
 from bot.platforms.telegram.tokens import token_problem
 
 SUMMARY_METHODS = ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl")
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class ConfigError(ValueError):
@@ -111,7 +109,7 @@ def load_config(path: str | Path | None = None) -> Config:
         return Config()
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM (Notepad) is fine
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -149,7 +147,7 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
         source=where,
     )
     _validate(config, where)
-    return config
+    return replace(config, digest=_digest_defaults(config.digest, where))
 
 
 def public_url(url: str) -> str:
@@ -243,13 +241,37 @@ def _dataclass(cls: type[T], table: dict[str, Any], where: str, name: str) -> T:
         default = getattr(cls(), key)
         if isinstance(default, tuple):
             values[key] = tuple(_list_of(value, int, where, f"{name}.{key}"))
-        elif isinstance(default, bool) or not isinstance(value, type(default)):
+        elif isinstance(value, bool) != isinstance(default, bool) or not isinstance(
+            value, type(default)
+        ):
             raise ConfigError(
                 f"{where}: '{name}.{key}' must be {type(default).__name__}, got {value!r}"
             )
         else:
             values[key] = value
     return cls(**values)
+
+
+def _digest_defaults(d: DigestDefaults, where: str) -> DigestDefaults:
+    """The [digest] time, zone and weekday by the chat commands' rules, in their stored form."""
+    time, zone = inputs.parse_time(d.time), inputs.zone_name(d.timezone)
+    if time is None:
+        raise ConfigError(
+            f"{where}: 'digest.time' is {d.time!r}; "
+            "expected HH:MM from 00:00 to 23:59, e.g. '08:00'"
+        )
+    if zone is None:
+        raise ConfigError(
+            f"{where}: 'digest.timezone' is {d.timezone!r}; expected an IANA zone name like "
+            f"{inputs.ZONE_EXAMPLES}"
+        )
+    day = inputs.parse_weekday(d.weekday)
+    if day is None:
+        raise ConfigError(
+            f"{where}: 'digest.weekday' is {d.weekday!r}; expected one of "
+            f"{', '.join(inputs.WEEKDAYS)} (or the full name)"
+        )
+    return replace(d, time=time, timezone=zone, weekday=day)
 
 
 def _validate(config: Config, where: str) -> None:
@@ -264,17 +286,7 @@ def _validate(config: Config, where: str) -> None:
     ):
         if not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
-    if not _TIME_RE.match(d.time):
-        raise ConfigError(f"{where}: 'digest.time' is {d.time!r}; expected HH:MM, e.g. '08:00'")
-    try:
-        ZoneInfo(d.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{where}: 'digest.timezone' is {d.timezone!r}; "
-            "expected an IANA zone like 'Europe/London'"
-        ) from None
     _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
-    _choice(d.weekday, ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), where, "digest.weekday")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
     if t.mode == "webhook" and not t.webhook_url:
         raise ConfigError(

@@ -5,8 +5,8 @@
 handler sees it, and replaces ``sys.excepthook`` and ``threading.excepthook``, so a traceback
 nobody caught (PTB's ``InvalidToken`` says "The token `...` was rejected") is redacted too.
 A registered bot token is redacted whole and by its secret half (the part after ':', which is
-what is left when a URL encodes the ':'); anything shaped like a bot token is redacted even if
-not registered.
+what is left when a URL encodes the ':'); anything shaped like a bot token (Telegram's, or
+Slack's ``xoxb-``/``xoxp-``/``xapp-`` tokens) is redacted even if not registered.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-TOKEN_RE = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
+# Telegram bot tokens; Slack bot, user, refresh and app-level tokens
+TOKEN_RE = re.compile(
+    r"\d{6,}:[A-Za-z0-9_-]{30,}|xox[abpre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
+)
 MASK = "[redacted]"
 MIN_SECRET = 8  # shorter strings would mask ordinary words
 _secrets: set[str] = set()

@@ -124,15 +124,16 @@ codecs.register_error("digestbot-cp1252", _cp1252_fallback)
 
 
 def decode(data: bytes, file: str | Path = "<bytes>") -> str:
-    """Bytes of a seed file -> text: UTF-8 (BOM allowed), stray bytes read as Windows-1252."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    """Bytes of a seed file -> text: UTF-8 (BOM allowed), stray bytes read as Windows-1252, or
+    UTF-16 with its BOM; either way a file full of control characters is refused as binary."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise CorpusError(file, None, f"invalid UTF-16 text ({exc.reason})") from None
-    text = data.decode("utf-8", errors="digestbot-cp1252")
+    else:
+        data = data.removeprefix(codecs.BOM_UTF8)
+        text = data.decode("utf-8", errors="digestbot-cp1252")
     _reject_binary(text, file)
     return text
 

@@ -7,9 +7,22 @@ form a tree: top-level comments have refs ``"1"``, ``"2"``...; replies have refs
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def neutral_title(title: str) -> str:
+    """A title without bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069).
+
+    An override in a title (``\u202e``) would turn round everything shown after it on the same
+    line: the date and id beside it, in a chat, a terminal or a digest. Marks (U+200E/U+200F)
+    stay: they only place neutral characters and cannot flip text that follows.
+    """
+    return _BIDI_CONTROLS.sub("", title)
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,9 @@ class Post:
     declared_comments: int | None = None
     source: str | None = field(default=None, compare=False)
     url: str | None = field(default=None, compare=False)  # the post on the web, if known
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", neutral_title(self.title))  # from any source
 
     def walk_comments(self) -> Iterator[Comment]:
         for comment in self.comments:

@@ -2,7 +2,8 @@
 
 ``fake_telegram``: a running FakeTelegram (Bot API server on 127.0.0.1). It does not hide
 anything: keeping the token out of logs is the product's job (bot/redact.py), and every test is
-checked for it. The whole suite runs with DEBUG logging (``log_level`` in pyproject.toml); after
+checked for it (Slack tokens and the fake workspace's signing secret too). The whole suite
+runs with DEBUG logging (``log_level`` in pyproject.toml); after
 each test every captured log line and exception text is scanned for anything shaped like a bot
 token, and at the end every file the tests wrote under the temporary folder is scanned too.
 Tests that show what a library would leak on its own are marked ``leaks_token_on_purpose``.
@@ -17,9 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.slack_state import SIGNING_SECRET
 from tests.fakes.telegram_server import FakeTelegram
 
-TOKEN_RE = re.compile(rb"\d{6,}:[A-Za-z0-9_-]{30,}")
+# Telegram bot tokens, Slack bot/user/app-level tokens (xoxb-, xoxp-, xoxa-, xoxe-, xapp-)
+# and the fake Slack workspace's signing secret
+TOKEN_RE = re.compile(
+    rb"\d{6,}:[A-Za-z0-9_-]{30,}|xox[abpe]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|"
+    + re.escape(SIGNING_SECRET.encode())
+)
 
 
 @pytest.fixture
@@ -52,7 +59,7 @@ def _no_token_in_logs(
         for text in _record_texts(record)
         if TOKEN_RE.search(text.encode("utf-8", "replace"))
     ]
-    assert not leaks, f"a bot token was logged: {leaks[0][:200]!r}"
+    assert not leaks, f"a bot token or secret was logged: {leaks[0][:200]!r}"
 
 
 def _files_with_tokens(root: Path) -> list[Path]:

@@ -20,7 +20,8 @@ from tests.test_commands import ME, USER
 NEW_ITEM = """<item><title>Leeks in the snow</title>
 <link>BASE/2026/11/23/leeks/</link><pubDate>Mon, 23 Nov 2026 07:00:00 +0000</pubDate>
 <guid isPermaLink="false">BASE/?p=50</guid>
-<content:encoded><![CDATA[<p>The leeks stood through the snow; the parsnips did not.</p>]]></content:encoded>
+<content:encoded><![CDATA[<p>The leeks stood through the snow; the parsnips did not.</p>]]>
+</content:encoded>
 <slash:comments>0</slash:comments></item>"""
 
 

@@ -61,7 +61,10 @@ async def test_subscribe_states_next_send_in_local_time(
         sub = app.store.get_subscriber("telegram", "42")
         assert sub is not None and (sub.time, sub.timezone) == ("08:30", "America/New_York")
         bad = await reply_to(fake_telegram, "/subscribe 25:99", 42, user_id=42)
-        assert bad == "Usage: /subscribe [HH:MM] [Area/City] [daily|weekly DAY]"
+        assert bad == (
+            "Usage: /subscribe [HH:MM] [Area/City] [daily|weekly DAY] "
+            "(HH:MM is a 24-hour time from 00:00 to 23:59)."
+        )
 
 
 async def test_plain_private_text_is_a_question_but_ignored_in_groups(

@@ -125,6 +125,13 @@ def digest_reply(digest: Digest) -> Reply:
     return Reply(tuple(blocks), keyboard if len(digest.items) == 1 else _digest_buttons(digest))
 
 
+def digest_item_reply(item: DigestItem) -> Reply:
+    """One post of a digest on its own, with its buttons (a thread reply on Slack)."""
+    return Reply(
+        tuple(_item_blocks(item)), post_buttons(item.post_id, comments_shown=len(item.comments))
+    )
+
+
 def _item_blocks(item: DigestItem) -> list[Block]:
     head = "New in the discussion: " if item.kind == "discussion" else ""
     blocks: list[Block] = [

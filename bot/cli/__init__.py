@@ -20,7 +20,7 @@ from bot import redact
 from bot.cli import ask, corpus, digest_cmd, run
 from bot.cli.args import add_global_options, package_version, verbosity
 from bot.cli.locate import locate_corpus
-from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout
+from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout, terminal_safe
 from bot.config import Config, ConfigError, load_config
 from bot.errors import UsageError
 from bot.store.tinydb.atomic import StoreError
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(verbosity(args))
     try:
-        with guarded_stdout():
+        with guarded_stdout(safe=args.command != "run"):  # run: the console defuses text
             return int(args.handler(_config(args), args) or 0)
     except (UsageError, ConfigError, CorpusError, StoreError) as exc:
         _say(redact.redact(str(exc)))
@@ -87,7 +87,7 @@ def _config(args: argparse.Namespace) -> Config:
 def _say(message: str) -> None:
     """One line on stderr (which may be as broken as stdout: then say nothing)."""
     with contextlib.suppress(OSError):
-        print(f"digestbot: {message}", file=sys.stderr, flush=True)
+        print(f"digestbot: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 def _setup_logging(verbosity: int) -> None:

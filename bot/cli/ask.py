@@ -10,20 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from typing import Any, TextIO
 
 from bot.cli.args import int_range
+from bot.cli.output import BOLD, RESET, terminal_safe
 from bot.config import Config
 from bot.corpus.sources import load_posts
 from bot.errors import UsageError
 from summariser import KeywordIndex, Match, QueryError, SearchHit
 
 log = logging.getLogger(__name__)
-
-BOLD, RESET = "\x1b[1m", "\x1b[0m"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -94,7 +91,7 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
 
 
 def _no_match(query: str, suggestions: list[str]) -> str:
-    shown = _CONTROL.sub(" ", query if len(query) <= 60 else query[:59] + "…")
+    shown = terminal_safe(query if len(query) <= 60 else query[:59] + "…")
     message = f'No posts match "{shown}".'
     if suggestions:
         return message + " Did you mean: " + ", ".join(suggestions) + "?"
@@ -134,5 +131,5 @@ def _marked(match: Match, bold: bool) -> str:
 
 
 def _clean(text: str) -> str:
-    """No terminal control sequences from the corpus reach the screen."""
-    return _CONTROL.sub(" ", text)
+    """No terminal control sequences from the corpus reach the screen (not even bold)."""
+    return terminal_safe(text).replace(BOLD, "\\u001b[1m").replace(RESET, "\\u001b[0m")

@@ -21,6 +21,8 @@ from bot.domain.schedule import due_digests, next_slot
 from bot.errors import NotFound, UsageError
 from bot.store.tinydb.store import Store
 
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # as the store's times (bot/store/tinydb/fields.py)
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("digest", help="preview the digest a subscriber would get (records nothing)")
@@ -127,4 +129,8 @@ def _parse_now(text: str | None, sub: Subscriber) -> datetime:
         raise UsageError(
             f"--now '{text}' is not an ISO 8601 time, e.g. 2026-11-23T08:00 or ...T08:00+05:30"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise UsageError(
+            f"--now '{text}' is out of range; give a time from {FIRST_YEAR} to {LAST_YEAR}"
+        )
     return moment if moment.tzinfo else moment.replace(tzinfo=sub.zone)

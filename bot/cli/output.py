@@ -12,9 +12,33 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO, cast
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"  # the only escapes digestbot itself writes (ask, on a tty)
+_UNSAFE = re.compile(
+    r"\x1b\[[01]m|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|(?P<cr>\r)"
+)
+
+
+def terminal_safe(text: str, *, keep_cr: bool = False) -> str:
+    """``text`` with nothing a terminal would obey: every control character but line feed and
+    tab (ESC, so no CSI/OSC sequence; BEL; backspace; the C1 set, e.g. the 8-bit CSI U+009B;
+    DEL) and every bidi embedding, override or isolate is shown as its ``\\uXXXX`` escape.
+    Bold on and off (``ESC[1m``, ``ESC[0m``: ``ask``'s highlights) pass; they can change
+    nothing but the weight of the text. Inside JSON text the escapes are the same string,
+    so ``--json`` output stays valid and holds the same data. ``keep_cr`` keeps ``\\r`` (the
+    progress bar on stderr redraws its line with it)."""
+
+    def escape(match: re.Match[str]) -> str:
+        found = match.group()
+        if found in (BOLD, RESET) or (keep_cr and match.group("cr")):
+            return found
+        return f"\\u{ord(found):04x}"
+
+    return _UNSAFE.sub(escape, text)
 
 
 class OutputFailed(Exception):
@@ -38,16 +62,19 @@ class OutputFailed(Exception):
 
 
 class _Guarded:
-    """Stands in for sys.stdout: the same stream, with OSError on write or flush reported."""
+    """Stands in for sys.stdout: the same stream, with OSError on write or flush reported and,
+    when ``safe``, every text made :func:`terminal_safe` on its way out."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, safe: bool = False) -> None:
         self._stream = stream
+        self._safe = safe
 
     def write(self, text: str) -> int:
         try:
-            return self._stream.write(text)
+            self._stream.write(terminal_safe(text) if self._safe else text)
         except OSError as exc:
             raise OutputFailed(exc) from None
+        return len(text)
 
     def flush(self) -> None:
         try:
@@ -59,16 +86,34 @@ class _Guarded:
         return getattr(self._stream, name)
 
 
+class _SafeErrors:
+    """Stands in for sys.stderr: the same stream, every text made :func:`terminal_safe`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text, keep_cr=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 @contextlib.contextmanager
-def guarded_stdout() -> Iterator[None]:
-    """In the block a failed write to sys.stdout raises OutputFailed; flushed at the end."""
-    original = sys.stdout
-    sys.stdout = cast(TextIO, _Guarded(original))
+def guarded_stdout(*, safe: bool = False) -> Iterator[None]:
+    """In the block a failed write to sys.stdout raises OutputFailed; flushed at the end. With
+    ``safe``, what goes to stdout and stderr is :func:`terminal_safe` (corpus text cannot drive
+    the terminal); ``digestbot run`` leaves them alone (its console defuses text itself)."""
+    original, errors = sys.stdout, sys.stderr
+    sys.stdout = cast(TextIO, _Guarded(original, safe=safe))
+    if safe:
+        sys.stderr = cast(TextIO, _SafeErrors(errors))
     try:
         yield
         sys.stdout.flush()
     finally:
-        sys.stdout = original
+        sys.stdout, sys.stderr = original, errors
 
 
 def silence_stdout() -> None:

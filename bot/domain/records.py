@@ -7,27 +7,26 @@ turns into StoreCorrupt naming the file and the record.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.config import DigestDefaults
+from bot.domain import inputs
 from bot.errors import UsageError
 from bot.store.tinydb import fields
 from bot.store.tinydb.atomic import pack_refs, unpack_refs
 
 KINDS = ("private", "group", "channel")
 FREQUENCIES = ("daily", "weekly")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = inputs.WEEKDAYS
 STATES = ("pending", "sent", "failed", "unknown", "blocked", "empty", "archived")
 CLAIMING = frozenset({"pending", "sent", "unknown", "archived"})  # posts count as given to the chat
 FINAL = frozenset({"sent", "failed", "unknown", "blocked", "empty", "archived"})
 MAX_TOPICS = 20
 RUN_COUNTS = ("due", "sent", "empty", "failed", "unknown", "blocked", "retried", "resumed")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class InvalidSetting(UsageError):
@@ -73,13 +72,12 @@ class Subscriber:
     def new(
         cls, platform: str, chat_id: str, *, kind: str, defaults: DigestDefaults, now: datetime
     ) -> Subscriber:
-        hour, minute = defaults.time.split(":")
         return cls(
             platform=platform,
             chat_id=chat_id,
             kind=kind,
             timezone=defaults.timezone,
-            time=f"{int(hour):02d}:{minute}",
+            time=inputs.parse_time(defaults.time) or defaults.time,
             frequency=defaults.frequency,
             weekday=defaults.weekday,
             topics=(),
@@ -125,17 +123,13 @@ def subscriber_from_doc(doc: Mapping[str, Any]) -> Subscriber:
 
 
 def _check_time(value: Any) -> None:
-    if not isinstance(value, str) or not _TIME_RE.match(value):
+    if not isinstance(value, str) or inputs.parse_time(value) != value:
         raise InvalidSetting(f"time {value!r} is not HH:MM on a 24-hour clock, e.g. 08:00")
 
 
 def _check_zone(value: Any) -> None:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSetting(
-            f"time zone {value!r} is unknown; use an IANA name like Europe/London"
-        ) from None
+    if not isinstance(value, str) or inputs.zone_name(value) != value:
+        raise InvalidSetting(f"time zone {value!r} is unknown; use an IANA name like Europe/London")
 
 
 def _check_topics(value: Any) -> None:

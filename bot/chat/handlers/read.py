@@ -10,6 +10,7 @@ from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_rep
 from bot.corpus.folder import resolve_post, short_id
 from bot.delivery.outbox import DiskFullPaused
 from bot.delivery.sender import Blocked, Failed, Sent, Unknown
+from bot.domain import inputs
 from bot.domain.digest import pick
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
@@ -143,6 +144,7 @@ def _int_arg(text: str, name: str, *, default: int, low: int, high: int) -> int:
     parts = text.split()
     if not parts:
         return default
-    if len(parts) != 1 or not parts[0].isdigit() or not low <= int(parts[0]) <= high:
-        raise usage(name)
-    return int(parts[0])
+    number = inputs.count(parts[0], low, high) if len(parts) == 1 else None
+    if number is None:
+        raise UsageError(f"{usage(name)} (N from {low} to {high}).")
+    return number

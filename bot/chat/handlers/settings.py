@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.commands import Command, command, usage
 from bot.chat.reply import Reply
 from bot.corpus.source import failing_lines
-from bot.domain.records import WEEKDAYS, Subscriber
+from bot.domain import inputs
+from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
     from bot.app import App
 
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DAYS = {day: day for day in WEEKDAYS} | {
-    full: full[:3]
-    for full in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
-_DAYS |= {"tues": "tue", "thur": "thu", "thurs": "thu"}
+TIME_RANGE = "a 24-hour time from 00:00 to 23:59"
 
 
 def parse_subscribe(args: str) -> dict[str, Any]:
@@ -31,29 +25,22 @@ def parse_subscribe(args: str) -> dict[str, Any]:
     i = 0
     while i < len(words):
         word, low = words[i], words[i].lower()
-        if _TIME.match(word):
-            hour, minute = word.split(":")
-            changes["time"] = f"{int(hour):02d}:{minute}"
+        day = inputs.parse_weekday(words[i + 1]) if i + 1 < len(words) else None
+        if inputs.parse_time(word):
+            changes["time"] = inputs.parse_time(word)
         elif low in ("daily", "weekly"):
             changes["frequency"] = low
-            if low == "weekly" and i + 1 < len(words) and words[i + 1].lower() in _DAYS:
-                changes["weekday"] = _DAYS[words[i + 1].lower()]
+            if low == "weekly" and day:
+                changes["weekday"] = day
                 i += 1
-        elif "/" in word or low == "utc":
-            changes["timezone"] = _zone(word)
+        elif inputs.looks_like_zone(word):
+            changes["timezone"] = inputs.parse_zone(word)
+        elif ":" in word:
+            raise UsageError(f"{usage('subscribe')} (HH:MM is {TIME_RANGE}).")
         else:
             raise usage("subscribe")
         i += 1
     return changes
-
-
-def _zone(word: str) -> str:
-    try:
-        return ZoneInfo("UTC" if word.lower() == "utc" else word).key
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(
-            f"Unknown time zone '{word[:40]}'; use a name like Europe/London."
-        ) from None
 
 
 def describe(sub: Subscriber, app: App) -> str:
@@ -111,10 +98,10 @@ def settings(app: App, cmd: Command) -> Reply:
 
 @command("time", "/time HH:MM", "the local time digests are sent", changes_group=True)
 def time(app: App, cmd: Command) -> Reply:
-    match = _TIME.match(cmd.args.strip())
-    if not match:
-        raise usage("time")
-    sub = _update(app, cmd, time=f"{int(match.group(1)):02d}:{match.group(2)}")
+    hhmm = inputs.parse_time(cmd.args)
+    if hhmm is None:
+        raise UsageError(f"{usage('time')} ({TIME_RANGE}, e.g. /time 07:30).")
+    sub = _update(app, cmd, time=hhmm)
     return Reply.text(describe(sub, app))
 
 
@@ -123,7 +110,7 @@ def timezone(app: App, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise usage("timezone")
-    return Reply.text(describe(_update(app, cmd, timezone=_zone(parts[0])), app))
+    return Reply.text(describe(_update(app, cmd, timezone=inputs.parse_zone(parts[0])), app))
 
 
 @command(
@@ -155,10 +142,10 @@ def topics(app: App, cmd: Command) -> Reply:
 
 @command("posts", "/posts N", "posts per digest (1-20)", changes_group=True)
 def posts(app: App, cmd: Command) -> Reply:
-    text = cmd.args.strip()
-    if not text.isdigit() or not 1 <= int(text) <= 20:
-        raise usage("posts")
-    return Reply.text(describe(_update(app, cmd, posts=int(text)), app))
+    number = inputs.count(cmd.args, 1, 20)
+    if number is None:
+        raise UsageError(f"{usage('posts')} (N from 1 to 20).")
+    return Reply.text(describe(_update(app, cmd, posts=number), app))
 
 
 @command("stats", "/stats", "subscribers and deliveries (bot admins only)", admin_only=True)

@@ -1,0 +1,1 @@
+"""The Slack front end (slack-bolt AsyncApp + slack_sdk): Block Kit, the digest Sender, pacing."""
