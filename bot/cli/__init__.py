@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config)
     if args.corpus:
-        config = replace(config, corpus_dir=Path(args.corpus))
+        config = replace(config, corpus_dir=Path(args.corpus), use_folder=True)
     if args.data:
         config = replace(config, data_dir=Path(args.data))
     return locate_corpus(config, from_option=bool(args.corpus), stderr=sys.stderr)

@@ -7,6 +7,7 @@ from typing import Any
 from bot.chat.commands import BadUsage, Command, Spec
 from bot.chat.context import Context
 from bot.chat.reply import Reply
+from bot.corpus.source import failing_lines
 from bot.domain import inputs
 from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
@@ -142,6 +143,7 @@ def stats(app: Context, cmd: Command) -> Reply:
     if unknown:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
+    lines += failing_lines(app.corpus.statuses(), app.now())
     return Reply.text(*lines)
 
 
