@@ -20,6 +20,7 @@ from summariser import KeywordIndex, Post
 
 if TYPE_CHECKING:
     from bot.chat.reply import Reply
+    from bot.corpus.sources import Corpus
     from bot.store.tinydb.store import Store
 
 
@@ -48,6 +49,11 @@ class Context(Protocol):
 
     @property
     def store(self) -> Store: ...
+
+    @property
+    def corpus(self) -> Corpus:
+        """The configured Sources (their fetch status for /stats)."""
+        ...
 
     @property
     def index(self) -> KeywordIndex: ...
