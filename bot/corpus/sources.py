@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.corpus.feeds import FeedSource
 from bot.corpus.fetch import make_client
 from bot.corpus.folder import FolderSource
+from bot.corpus.imports import ImportSource, import_sources
 from bot.corpus.source import Fetching, Loaded, Problem, Progress, Source, SourceStatus
 from bot.progress import progress
 from summariser import Post
@@ -34,10 +35,12 @@ class Corpus:
 
     @classmethod
     def from_config(cls, config: Config) -> Corpus:
-        """The folder (unless the file lists only feeds), then one source per feed."""
+        """The folder (unless the file lists only feeds), one source per feed, then the imports
+        (an imported post that a feed also gives is the feed's, without a word)."""
         folder: tuple[Source, ...] = (FolderSource(config.corpus_dir),) if config.use_folder else ()
         feeds = config.data_dir / "feeds"
-        return cls(folder + tuple(FeedSource(f, feeds) for f in config.feeds))
+        feed_sources = tuple(FeedSource(f, feeds) for f in config.feeds)
+        return cls(folder + feed_sources + tuple(import_sources(config.data_dir)))
 
     @property
     def remote(self) -> bool:
@@ -54,7 +57,8 @@ class Corpus:
             problems += loaded.problems
             for post in loaded.posts:
                 if post.id in posts:
-                    problems.append(_duplicate(source, post))
+                    if not isinstance(source, ImportSource):
+                        problems.append(_duplicate(source, post))
                 else:
                     posts[post.id] = post
         return Loaded(tuple(posts.values()), tuple(problems))
