@@ -25,8 +25,11 @@ A comment may start with an author glued to a timestamp ("Probation Officer14 Ju
 from __future__ import annotations
 
 import codecs
+import errno
 import logging
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -359,7 +362,7 @@ class _CommentParser:
                 lineno,
                 f"text before the first comment: {_clip(line)!r} (expected '  1. text')",
             )
-        elif indent < 6 and item and int(item[1]) > self._last_reply_number():
+        elif indent < 6 and item:
             self._start_reply(int(item[1]), item[2] or "", lineno)
         elif indent >= 6 and self.reply is not None:
             self.reply.lines.append(stripped)
@@ -389,13 +392,78 @@ class _CommentParser:
 
     def _start_reply(self, number: int, text: str, lineno: int) -> None:
         parent = self.top[-1]
+        last = self._last_reply_number()
+        if parent.replies and number <= last:
+            raise CorpusError(
+                self.file,
+                lineno,
+                f"reply {number} follows reply {last} of comment {parent.ref}: "
+                "reply numbers must increase",
+            )
         self.reply = _Draft(number, f"{parent.ref}.{number}", lineno, [text] if text else [])
         parent.replies.append(self.reply)
 
 
 def seed_files(folder: str | Path) -> list[Path]:
-    """The seed files of a folder (``*.txt``), in name order."""
-    return sorted(p for p in Path(folder).glob("*.txt") if p.is_file())
+    """The seed files of a folder (``*.txt``, regular files or links to one inside it), in
+    name order; :func:`refused_entries` says why any other ``*.txt`` entry is not one."""
+    return scan_folder(folder)[0]
+
+
+def refused_entries(folder: str | Path) -> list[CorpusError]:
+    """One error per entry named like a seed file that is not read: a folder, a named pipe,
+    a link that loops, leads nowhere or leads out of the folder, a name ending in ``.TXT``."""
+    return scan_folder(folder)[1]
+
+
+def scan_folder(folder: str | Path) -> tuple[list[Path], list[CorpusError]]:
+    """(seed files, refused entries) of ``folder``, both in name order."""
+    folder = Path(folder)
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if e.name.lower().endswith(".txt"))
+    except OSError:
+        return [], []
+    files: list[Path] = []
+    refused: list[CorpusError] = []
+    for name in names:
+        problem = _entry_problem(folder, name, names)
+        if problem is None:
+            files.append(folder / name)
+        else:
+            refused.append(CorpusError(folder / name, None, problem))
+    return files, refused
+
+
+def _entry_problem(folder: Path, name: str, names: list[str]) -> str | None:
+    """Why ``folder/name`` is not read as a seed file (None: it is one). Never reads it."""
+    path = folder / name
+    if not name.endswith(".txt"):
+        twin = name[:-4] + ".txt"
+        if twin in names:
+            return f"same post id as {twin} (names differ only in case); rename or remove one"
+        return f"seed file names end in lower-case .txt; rename it to {twin}"
+    try:
+        mode = path.stat().st_mode  # follows links
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that loops (it leads back to itself); fix or remove it"
+        if path.is_symlink():
+            return "a symbolic link to nothing (its target does not exist); fix or remove it"
+        return f"cannot read: {exc.strerror or exc}"
+    if path.is_symlink() and not _inside(path, folder):
+        return "a symbolic link to a file outside the corpus folder; copy the file in instead"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a seed file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a named pipe, socket or device); seed files are text"
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def load_folder(
@@ -404,11 +472,11 @@ def load_folder(
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> LoadResult:
     """Parse every seed file of a folder. Bad files are collected as errors, never raised."""
-    files = seed_files(folder)
     if not Path(folder).is_dir():
         return LoadResult((), (CorpusError(folder, None, "corpus folder does not exist"),))
+    files, refused = scan_folder(folder)
     posts: list[Post] = []
-    errors: list[CorpusError] = []
+    errors: list[CorpusError] = list(refused)
     for path in progress(files) if progress else files:
         try:
             posts.append(parse_file(path))

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.chat.reply import Reply
-from bot.errors import UsageError
+from bot.domain.inputs import shown
+from bot.errors import OUT_OF_SPACE, OutOfSpace, UsageError
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -136,7 +137,7 @@ async def dispatch(app: App, cmd: Command) -> Reply:
     """
     spec = REGISTRY.get(cmd.name)
     if spec is None:
-        return Reply.text(f"Unknown command /{cmd.name}. Send /help for the list.")
+        return Reply.text(f"Unknown command /{shown(cmd.name)}. Send /help for the list.")
     refusal = _refusal(app, spec, cmd)
     if refusal:
         return Reply.text(refusal)
@@ -145,6 +146,9 @@ async def dispatch(app: App, cmd: Command) -> Reply:
         return await reply if inspect.isawaitable(reply) else reply
     except UsageError as exc:
         return Reply.text(str(exc))
+    except OutOfSpace as exc:
+        log.error("command /%s in %s chat %s: %s", cmd.name, cmd.chat.platform, cmd.chat.id, exc)
+        return Reply.text(OUT_OF_SPACE)
     except Exception:
         log.exception("command /%s failed in %s chat %s", cmd.name, cmd.chat.platform, cmd.chat.id)
         return Reply.text("Sorry, something went wrong on our side. Please try again later.")

@@ -12,6 +12,7 @@ from bot.delivery.outbox import DiskFullPaused
 from bot.delivery.sender import Blocked, Failed, Sent, Unknown
 from bot.domain import inputs
 from bot.domain.digest import pick
+from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 from summariser import QueryError
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_ASK = 500
 NOTHING_NEW = "Nothing new since your last digest."
+POST_HINT = "/latest shows the newest posts with their ids; /ask finds others"
 FULL_SENTENCES, FULL_COMMENTS = 6, 6
 
 
@@ -60,7 +62,7 @@ def post(app: App, cmd: Command) -> Reply:
 
 def full_summary(app: App, post_id: str, *, comments: int) -> Reply:
     """The post's summary with ``comments`` top comments (also the "more comments" button)."""
-    found = resolve_post(app.posts, post_id)
+    found = resolve_post(app.posts, post_id, hint=POST_HINT)
     summary = app.cache.get(
         found, sentences=FULL_SENTENCES, comments=comments, method=app.config.summary.method
     )
@@ -90,10 +92,10 @@ async def digest(app: App, cmd: Command) -> Reply:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     if cmd.chat.platform not in app.outbox.senders:
         preview = app.outbox.preview(sub, app.now())
-        return digest_reply(preview) if preview else Reply.text(NOTHING_NEW)
+        return digest_reply(preview) if preview else _nothing(app, sub)
     outcome = await app.outbox.send_now(sub, app.now())
     if outcome is None:
-        return Reply.text(NOTHING_NEW)
+        return _nothing(app, sub)
     if isinstance(outcome, DiskFullPaused):
         return Reply.text(outcome.message)
     if isinstance(outcome, Sent | Blocked):
@@ -109,7 +111,7 @@ def why(app: App, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise usage("why")
-    found = resolve_post(app.posts, parts[0])
+    found = resolve_post(app.posts, parts[0], hint=POST_HINT)
     name = f"“{found.title}” ({short_id(found.id)})"
     sent = [
         d
@@ -138,6 +140,17 @@ def why(app: App, cmd: Command) -> Reply:
         f"{name} is not in the next digest: {sub.posts} newer or more discussed posts come first "
         "(raise the number with /posts N)."
     )
+
+
+def _nothing(app: App, sub: Subscriber) -> Reply:
+    """No digest: nothing new, or (said as such) no post at all matches the chat's topics."""
+    index = app.outbox.posts
+    if sub.topics and not any(index.matching_topic(p, sub.topics) for p in app.posts.values()):
+        return Reply.text(
+            f"No post matches your topics ({', '.join(sub.topics)}), so there is nothing to "
+            "send. Change them with /topics set A, B or /topics clear."
+        )
+    return Reply.text(NOTHING_NEW)
 
 
 def _int_arg(text: str, name: str, *, default: int, low: int, high: int) -> int:

@@ -26,6 +26,8 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from bot.errors import OutOfSpace
+
 Data = dict[str, dict[str, Any]]
 
 
@@ -42,7 +44,7 @@ class StoreCorrupt(StoreError):
         super().__init__(f"{path}: {problem}")
 
 
-class DiskFull(StoreError):
+class DiskFull(StoreError, OutOfSpace):
     """A write failed because the device holding the data folder has no space left."""
 
     def __init__(self, path: Path) -> None:
