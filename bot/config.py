@@ -57,6 +57,18 @@ class TelegramConfig:
     max_in_flight: int = 8
 
 
+STORE_BACKENDS = ("tinydb", "postgresql")
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where subscribers and deliveries are kept: TinyDB in the data folder (one instance), or
+    PostgreSQL (several instances), its URL in the environment variable ``url_env``."""
+
+    backend: str = "tinydb"
+    url_env: str = "DIGESTBOT_DATABASE_URL"
+
+
 @dataclass(frozen=True)
 class Config:
     corpus_dir: Path = Path("seeds")
@@ -65,6 +77,7 @@ class Config:
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestDefaults = field(default_factory=DigestDefaults)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     console_admins: tuple[str, ...] = ("console",)
     source: str = "<embedded default>"
 
@@ -80,6 +93,19 @@ class Config:
         problem = token_problem(self.telegram.token_env, value)
         if problem:
             raise ConfigError(problem)
+        return value
+
+    def database_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The PostgreSQL URL from the variable named by ``[store] url_env`` (its password is
+        registered for redaction by the store before use); ConfigError when it is unset."""
+        env = os.environ if environ is None else environ
+        value = (env.get(self.store.url_env) or "").strip()
+        if not value:
+            raise ConfigError(
+                f"{self.source}: [store] backend = 'postgresql' needs the database URL in the "
+                f"environment variable {self.store.url_env} "
+                "(e.g. postgresql://digestbot:PASSWORD@localhost/digestbot)"
+            )
         return value
 
 
@@ -104,7 +130,7 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     where = str(path)
-    known = {"corpus", "data", "bot", "summary", "digest", "telegram", "console"}
+    known = {"corpus", "data", "bot", "summary", "digest", "telegram", "console", "store"}
     _reject_unknown(raw, known, where, "")
     base = path.parent
     corpus = _section(raw, "corpus", where, {"folder"})
@@ -122,6 +148,7 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
         telegram=_dataclass(
             TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"
         ),
+        store=_dataclass(StoreConfig, _section(raw, "store", where, None), where, "store"),
         console_admins=tuple(
             _list_of(console.get("admins", ["console"]), str, where, "console.admins")
         ),
@@ -222,6 +249,9 @@ def _validate(config: Config, where: str) -> None:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
     _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
+    _choice(config.store.backend, STORE_BACKENDS, where, "store.backend")
+    if not config.store.url_env.strip():
+        raise ConfigError(f"{where}: 'store.url_env' must name an environment variable")
     if t.mode == "webhook" and not t.webhook_url:
         raise ConfigError(
             f"{where}: 'telegram.webhook_url' is required when telegram.mode = 'webhook'"

@@ -21,7 +21,7 @@ import pytest
 
 from bot.chat.commands import REGISTRY
 from bot.cli import build_parser
-from bot.config import DigestDefaults, SummaryConfig, TelegramConfig
+from bot.config import DigestDefaults, StoreConfig, SummaryConfig, TelegramConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -78,6 +78,7 @@ def config_keys() -> set[str]:
     keys = {"corpus.folder", "data.folder", "bot.frontend", "console.admins"}
     for prefix, cls in (("summary", SummaryConfig), ("digest", DigestDefaults)):
         keys |= {f"{prefix}.{f.name}" for f in fields(cls)}
+    keys |= {f"store.{f.name}" for f in fields(StoreConfig)}
     return keys | {f"telegram.{f.name}" for f in fields(TelegramConfig)}
 
 

@@ -70,6 +70,8 @@ class FakeTelegram(Methods):
         self.requests = 0  # every request, refused ones (wrong token, wrong path) included
         self.delivered: dict[int, list[JSON]] = {}
         self.webhook: dict[str, str] = {}
+        self.polling = 0  # getUpdates requests waiting right now
+        self._poll: asyncio.Future[list[JSON]] | None = None  # the one a newer request ends
         self.webhook_deliveries: list[tuple[int, int]] = []
         self.answered_callbacks: set[str] = set()
         self._scripts: list[Script] = []
@@ -320,7 +322,26 @@ class FakeTelegram(Methods):
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset", "0"))
         limit = int(params.get("limit", "100"))
-        updates = await self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        if self._poll is not None and not self._poll.done():  # as on Telegram: the newer
+            self._poll.cancel()  # request wins, the one still waiting is answered 409
+        poll = asyncio.ensure_future(
+            self.take_updates(offset, limit, float(params.get("timeout", "0")))
+        )
+        self._poll = poll
+        self.polling += 1
+        try:
+            updates = await asyncio.shield(poll)
+        except asyncio.CancelledError:
+            if not poll.cancelled():
+                poll.cancel()
+                raise  # this handler itself was cancelled
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                "instance is running",
+            ) from None
+        finally:
+            self.polling -= 1
         allowed = params.get("allowed_updates") or DEFAULT_ALLOWED_UPDATES
         refused = [u for u in updates if not allowed_update(u, allowed)]
         for update in refused:  # Telegram never delivers update types the bot did not ask for

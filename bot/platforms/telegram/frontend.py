@@ -48,6 +48,7 @@ from bot.chat.commands import (
 )
 from bot.chat.reply import Reply
 from bot.chat.throttle import CommandThrottle
+from bot.delivery.shared_limits import SharedLimits
 from bot.domain.schedule import make_scheduler, schedule_digests
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
@@ -59,6 +60,7 @@ from bot.platforms.telegram.start import (
     LISTEN,
     REMOVE_WEBHOOK,
     SET_WEBHOOK,
+    PollConflicts,
     StartError,
     Where,
     check_port,
@@ -99,6 +101,7 @@ class TelegramFrontend:
         self.scheduler = make_scheduler()
         menu = [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
         self.menu = CommandMenu(self.application.bot, menu)
+        self.conflicts = PollConflicts(Where.of(app.config))
 
     async def tick(self, now: datetime) -> None:
         """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
@@ -138,7 +141,7 @@ class TelegramFrontend:
     async def run_until_stopped(self, webhook: dict[str, Any] | None) -> None:
         """Serve until SIGINT or SIGTERM (Ctrl-C before the start is done interrupts it)."""
         async with self.serving(webhook=webhook, polling=POLLING):
-            stop = asyncio.Event()
+            stop = self.conflicts.stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts
                 for sig in STOP_SIGNALS:
@@ -149,6 +152,8 @@ class TelegramFrontend:
                 with contextlib.suppress(NotImplementedError):
                     for sig in STOP_SIGNALS:
                         loop.remove_signal_handler(sig)
+        if self.conflicts.error is not None:  # another instance was polling when this started
+            raise self.conflicts.error
 
     async def start(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
         """Updates first (a failure is a StartError naming the step), then the menu (never
@@ -188,7 +193,8 @@ class TelegramFrontend:
         assert updater is not None
         if webhook is None:
             steps.append(REMOVE_WEBHOOK)
-            await updater.start_polling(**polling)
+            self.conflicts.started = asyncio.get_running_loop().time()
+            await updater.start_polling(**polling, error_callback=self.conflicts.seen)
         else:
             steps.append(SET_WEBHOOK)
             await updater.start_webhook(**webhook)
@@ -212,16 +218,20 @@ class TelegramFrontend:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
-def rate_limiter() -> AIORateLimiter:
+def rate_limiter(shared: SharedLimits | None = None, bot_key: str = "telegram") -> AIORateLimiter:
     """Telegram's limits, never exceeded in any sliding window (see bot.platforms.telegram.pacing):
     29 messages/s overall; per group bursts of 5, then 15/min (at most 20 in any minute).
     PTB's default buckets allow 60 messages in one second and 39 to a group in one minute,
-    which a strict server answers with 429. Three retries honour ``retry_after`` anyway."""
+    which a strict server answers with 429. Three retries honour ``retry_after`` anyway.
+    With a store every instance shares (PostgreSQL), the limits hold for all of them together
+    (docs/postgres.md)."""
     return PacedRateLimiter(
         per_second=OVERALL_PER_SECOND,
         group_per_minute=GROUP_PER_MINUTE,
         group_burst=GROUP_BURST,
         max_retries=3,
+        shared=shared,
+        bot_key=bot_key,
     )
 
 
@@ -230,7 +240,9 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB Application with every handler registered in one place."""
     base = app.config.telegram.base_url
-    builder = ApplicationBuilder().token(token).rate_limiter(rate_limiter())
+    shared = app.store if isinstance(app.store, SharedLimits) else None
+    limiter = rate_limiter(shared, f"telegram:{token.partition(':')[0]}")  # the bot id, no secret
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
     if base:
         builder = builder.base_url(base).base_file_url(file_url(base))
     application = builder.build()

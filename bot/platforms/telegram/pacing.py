@@ -30,6 +30,8 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
+from bot.delivery.shared_limits import SharedLimits
+
 GROUP_PACERS_KEPT = 4096
 
 DIGEST = 0  # a scheduled digest: goes before a group's queued replies
@@ -123,6 +125,35 @@ class Pacer:
         return None
 
 
+class SharedPacer(Pacer):
+    """A :class:`Pacer` whose schedule lives in a store every instance shares, so several
+    instances together keep to one limit. A turn is taken only when it is free at that moment
+    on the database server's clock (``try_take``; if not, wait as long as it says and ask
+    again), so the spacing is measured from when each request really goes, as in
+    :class:`Pacer`, not from a schedule a late wake-up could compress. One request of this
+    process asks at a time: each turn costs the instances a round trip or two, not a herd."""
+
+    def __init__(
+        self,
+        limits: SharedLimits,
+        key: str,
+        period: float,
+        burst: int = 1,
+        *,
+        by_priority: bool = False,
+    ) -> None:
+        super().__init__(period, burst, by_priority=by_priority)
+        self.limits, self.key, self.burst = limits, key, burst
+
+    async def __aenter__(self) -> None:
+        await self._turns.acquire(_priority.get() if self.by_priority else REPLY)
+        try:
+            while (wait := await self.limits.try_take(self.key, self.period, self.burst)) > 0:
+                await asyncio.sleep(wait)
+        finally:
+            self._turns.release()
+
+
 class PacedRateLimiter(AIORateLimiter):
     """PTB's AIORateLimiter (retries on RetryAfter included) with :class:`Pacer` limits.
 
@@ -138,12 +169,23 @@ class PacedRateLimiter(AIORateLimiter):
         group_per_minute: float,
         group_burst: int,
         max_retries: int,
+        shared: SharedLimits | None = None,
+        bot_key: str = "telegram",
     ) -> None:
+        """``shared``: a store every instance of the bot uses (limits across instances, keyed
+        by ``bot_key``, e.g. "telegram:<bot id>"); None paces this process alone."""
         super().__init__(max_retries=max_retries)
-        self._base_limiter = Pacer(1 / per_second)  # type: ignore[assignment]
+        self._shared, self._bot_key = shared, bot_key
+        self._base_limiter = self._pacer("all", 1 / per_second)  # type: ignore[assignment]
         self._group_period = 60 / (group_per_minute - group_burst)
         self._group_burst = group_burst
         self._pacers: dict[str | int | bool, Pacer] = {}
+
+    def _pacer(self, name: str, period: float, burst: int = 1, by_priority: bool = False) -> Pacer:
+        if self._shared is None:
+            return Pacer(period, burst, by_priority=by_priority)
+        key = f"{self._bot_key}:{name}"
+        return SharedPacer(self._shared, key, period, burst, by_priority=by_priority)
 
     async def process_request(
         self,
@@ -167,5 +209,7 @@ class PacedRateLimiter(AIORateLimiter):
                 if key != group_id and pacer.idle(now):
                     del self._pacers[key]
         if group_id not in self._pacers:
-            self._pacers[group_id] = Pacer(self._group_period, self._group_burst, by_priority=True)
+            self._pacers[group_id] = self._pacer(
+                f"chat:{group_id}", self._group_period, self._group_burst, by_priority=True
+            )
         return self._pacers[group_id]

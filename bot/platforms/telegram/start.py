@@ -12,6 +12,7 @@ bootstrap retry loop logs a traceback before it re-raises) off the console.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import re
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from telegram.error import BadRequest, InvalidToken, TelegramError, TimedOut
+from telegram.error import BadRequest, Conflict, InvalidToken, TelegramError, TimedOut
 
 from bot import redact
 from bot.config import Config
@@ -36,6 +37,7 @@ CHECK_TOKEN = "checking the token"
 SET_WEBHOOK = "setting the webhook"
 REMOVE_WEBHOOK = "removing the webhook"
 LISTEN = "listening for the webhook"
+CONFLICT_WINDOW = 5.0  # seconds after this instance began polling: a 409 means it came second
 
 
 class StartError(UsageError):
@@ -221,3 +223,35 @@ def held_back() -> Iterator[None]:
             logger.removeFilter(hold)
     for record in hold.held:  # reached only when the start went through
         logging.getLogger(record.name).handle(record)
+
+
+class PollConflicts:
+    """Telegram answers 409 Conflict to a getUpdates that another poller on the same token
+    ended. Soon after this instance began polling (:data:`CONFLICT_WINDOW`), that means another
+    instance was polling first: this one stops with a StartError (one line, exit 2) instead of
+    fighting it for updates. Later, another instance started after this one: warn (it stops).
+    ``seen`` is the polling error callback; ``stop`` is set to end the run."""
+
+    def __init__(self, where: Where) -> None:
+        self.where = where
+        self.started: float | None = None
+        self.stop: asyncio.Event | None = None
+        self.error: StartError | None = None
+
+    def seen(self, exc: TelegramError) -> None:
+        if not isinstance(exc, Conflict):
+            log.error("polling for updates failed: %s", _text(exc), exc_info=exc)
+            return
+        now = asyncio.get_running_loop().time()
+        if self.started is not None and now - self.started < CONFLICT_WINDOW:
+            if self.error is None:
+                self.error = StartError(
+                    f"another instance is already polling this bot's updates (Telegram "
+                    f"answered '{_text(exc)}'); stop it, or run several instances in webhook "
+                    f'mode ([telegram] mode = "webhook" in {self.where.source}, see '
+                    "docs/postgres.md)"
+                )
+            if self.stop is not None:
+                self.stop.set()
+            return
+        log.warning("another instance started polling this bot's updates (%s)", _text(exc))

@@ -1,0 +1,1 @@
+"""The PostgreSQL store (``[store] backend = "postgresql"``): several instances, one database."""

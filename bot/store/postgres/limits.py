@@ -1,0 +1,51 @@
+"""Shared send schedules in the database (:class:`bot.delivery.shared_limits.SharedLimits`).
+
+One row per limit key holds its theoretical arrival time (``next``), read and advanced in one
+statement against the server's clock (``clock_timestamp()``), so instances on machines whose
+clocks differ still share one schedule. A turn costs one round trip.
+"""
+
+from __future__ import annotations
+
+from psycopg import AsyncConnection
+
+_RESERVE = """
+WITH t AS (SELECT clock_timestamp() AS now)
+INSERT INTO rate_limits AS r (key, next)
+SELECT %(key)s, t.now + make_interval(secs => %(period)s) FROM t
+ON CONFLICT (key) DO UPDATE
+    SET next = greatest(r.next, (SELECT now FROM t)) + make_interval(secs => %(period)s)
+RETURNING extract(epoch FROM r.next - (SELECT now FROM t))::float8
+"""
+_TRY = """
+WITH t AS (SELECT clock_timestamp() AS now)
+INSERT INTO rate_limits AS r (key, next)
+SELECT %(key)s, t.now + make_interval(secs => %(period)s) FROM t
+ON CONFLICT (key) DO UPDATE
+    SET next = greatest(r.next, (SELECT now FROM t)) + make_interval(secs => %(period)s)
+    WHERE r.next - make_interval(secs => %(tolerance)s) <= (SELECT now FROM t)
+RETURNING 0::float8
+"""
+_WAIT = """
+SELECT greatest(extract(epoch FROM next - clock_timestamp())::float8 - %(tolerance)s, 0)
+FROM rate_limits WHERE key = %(key)s
+"""
+
+
+async def reserve(conn: AsyncConnection, key: str, period: float, burst: int) -> float:
+    """The wait before this turn: (new next - period - tolerance) - now, never negative."""
+    cur = await conn.execute(_RESERVE, {"key": key, "period": period})
+    row = await cur.fetchone()
+    ahead = float(row[0]) if row else 0.0  # seconds from now to the new ``next``
+    return max(0.0, ahead - period - (burst - 1) * period)
+
+
+async def try_take(conn: AsyncConnection, key: str, period: float, burst: int) -> float:
+    params = {"key": key, "period": period, "tolerance": (burst - 1) * period}
+    async with conn.transaction():
+        cur = await conn.execute(_TRY, params)
+        if await cur.fetchone() is not None:
+            return 0.0
+        cur = await conn.execute(_WAIT, params)
+        row = await cur.fetchone()
+    return max(float(row[0]) if row else 0.0, 0.001)

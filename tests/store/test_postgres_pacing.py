@@ -1,0 +1,82 @@
+"""Telegram's limits across instances: two bots (as two instances would be) pacing through one
+PostgreSQL database stay inside 30 messages/s and 20/min per group together, against the
+loopback Bot API server that answers 429 beyond them. Alone, each would pace to 29/s itself
+and the two together would be refused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from telegram.ext import ExtBot
+
+from bot import redact
+from bot.platforms.telegram.frontend import rate_limiter
+from bot.store.postgres.store import PostgresStore
+from tests.fakes.postgres import Cluster, cluster_or_skip
+from tests.fakes.telegram_server import FakeTelegram
+
+_numbers = iter(range(1000))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    yield from cluster_or_skip()
+
+
+@pytest.fixture
+async def stores(cluster: Cluster) -> AsyncIterator[list[PostgresStore]]:
+    url = cluster.create_database(f"pacing{next(_numbers)}")
+    opened = [await PostgresStore.open(url) for _ in range(2)]
+    yield opened
+    for store in opened:
+        await store.close()
+
+
+async def _bot(tg: FakeTelegram, store: PostgresStore | None) -> ExtBot[None]:
+    redact.add_secret(tg.token)
+    redact.install()  # as the product does: PTB logs its base URL, token included, at DEBUG
+    limiter = rate_limiter(store, f"telegram:{tg.token.partition(':')[0]}")
+    bot: ExtBot[None] = ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter)
+    await bot.initialize()
+    return bot
+
+
+async def _send(bot: ExtBot[None], chats: list[int], prefix: str) -> None:
+    await asyncio.gather(*(bot.send_message(chat, f"{prefix} {chat}") for chat in chats))
+
+
+async def test_two_instances_together_stay_inside_thirty_a_second(
+    fake_telegram: FakeTelegram, stores: list[PostgresStore]
+) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    fake_telegram.rate_limit = True
+    bots = [await _bot(fake_telegram, store) for store in stores]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(
+        _send(bots[0], list(range(1, 46)), "a"), _send(bots[1], list(range(46, 91)), "b")
+    )
+    took = loop.time() - started
+    assert fake_telegram.errors(429) == 0
+    assert len(fake_telegram.sent()) == 90
+    assert took >= 89 / 29 * 0.95  # paced as one bot: 90 messages at 29/s
+    for bot in bots:
+        await bot.shutdown()
+
+
+async def test_a_group_gets_twenty_a_minute_from_all_instances_together(
+    fake_telegram: FakeTelegram, stores: list[PostgresStore]
+) -> None:
+    """Burst 5 then one per 4 s, shared: 6 messages from two instances take 4 s, none refused."""
+    fake_telegram.rate_limit = True
+    bots = [await _bot(fake_telegram, store) for store in stores]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(*(bots[n % 2].send_message(-1001, f"m{n}") for n in range(6)))
+    assert loop.time() - started >= 3.8
+    assert fake_telegram.errors(429) == 0
+    for bot in bots:
+        await bot.shutdown()
