@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from bot.chat.context import Context
 from bot.chat.reply import Reply, Run
-from bot.errors import UsageError
+from bot.domain.inputs import shown
+from bot.errors import OUT_OF_SPACE, OutOfSpace, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class CommandSet:
         """
         spec = self._by_name.get(cmd.name)
         if spec is None or (spec.button_only and not cmd.pressed):
-            return Reply.text(f"Unknown command /{cmd.name}. Send /help for the list.")
+            return Reply.text(f"Unknown command /{shown(cmd.name)}. Send /help for the list.")
         refusal = _refusal(ctx, spec, cmd)
         if refusal:
             return Reply.text(refusal)
@@ -140,6 +141,11 @@ class CommandSet:
             return Reply.text(f"{spec.usage_line} {exc}".rstrip())
         except UsageError as exc:
             return Reply.text(str(exc))
+        except OutOfSpace as exc:
+            log.error(
+                "command /%s in %s chat %s: %s", cmd.name, cmd.chat.platform, cmd.chat.id, exc
+            )
+            return Reply.text(OUT_OF_SPACE)
         except Exception:
             log.exception(
                 "command /%s failed in %s chat %s", cmd.name, cmd.chat.platform, cmd.chat.id

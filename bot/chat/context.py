@@ -37,6 +37,11 @@ class Digests(Protocol):
 
     def unknown(self) -> list[Delivery]: ...
 
+    @property
+    def paused(self) -> bool:
+        """Sending is paused (the disk holding the data is full)."""
+        ...
+
 
 class Context(Protocol):
     """The ports a handler gets (``bot.app.App`` is one)."""

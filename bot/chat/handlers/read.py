@@ -11,12 +11,14 @@ from bot.delivery.outbox import DiskFullPaused
 from bot.delivery.sender import Blocked, Failed, Sent, Unknown
 from bot.domain import inputs
 from bot.domain.digest import pick
+from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 from summariser import QueryError
 
 MAX_ASK = 500
 NOTHING_NEW = "Nothing new since your last digest."
+POST_HINT = "/latest shows the newest posts with their ids; /ask finds others"
 FULL_SENTENCES, FULL_COMMENTS = 6, 6
 MAX_MORE_COMMENTS = 30
 
@@ -53,7 +55,7 @@ def post(app: Context, cmd: Command) -> Reply:
 
 def full_summary(app: Context, post_id: str, *, comments: int) -> Reply:
     """The post's summary with ``comments`` top comments (also the "more comments" button)."""
-    found = resolve_post(app.posts, post_id)
+    found = resolve_post(app.posts, post_id, hint=POST_HINT)
     summary = app.summaries.custom(found, sentences=FULL_SENTENCES, comments=comments)
     return summary_reply(summary, found)
 
@@ -79,10 +81,10 @@ async def digest(app: Context, cmd: Command) -> Reply:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     if not app.digests.can_send(cmd.chat.platform):
         preview = app.digests.preview(sub, app.now())
-        return digest_reply(preview) if preview else Reply.text(NOTHING_NEW)
+        return digest_reply(preview) if preview else _nothing(app, sub)
     outcome = await app.digests.send_now(sub, app.now())
     if outcome is None:
-        return Reply.text(NOTHING_NEW)
+        return _nothing(app, sub)
     if isinstance(outcome, DiskFullPaused):
         return Reply.text(outcome.message)
     if isinstance(outcome, Sent | Blocked):
@@ -97,7 +99,7 @@ def why(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise BadUsage
-    found = resolve_post(app.posts, parts[0])
+    found = resolve_post(app.posts, parts[0], hint=POST_HINT)
     name = f"“{found.title}” ({short_id(found.id)})"
     sent = [
         d
@@ -126,6 +128,17 @@ def why(app: Context, cmd: Command) -> Reply:
         f"{name} is not in the next digest: {sub.posts} newer or more discussed posts come first "
         "(raise the number with /posts N)."
     )
+
+
+def _nothing(app: Context, sub: Subscriber) -> Reply:
+    """No digest: nothing new, or (said as such) no post at all matches the chat's topics."""
+    index = app.post_index()
+    if sub.topics and not any(index.matching_topic(p, sub.topics) for p in app.posts.values()):
+        return Reply.text(
+            f"No post matches your topics ({', '.join(sub.topics)}), so there is nothing to "
+            "send. Change them with /topics set A, B or /topics clear."
+        )
+    return Reply.text(NOTHING_NEW)
 
 
 def _int_arg(text: str, *, default: int, low: int, high: int) -> int:

@@ -140,6 +140,11 @@ def stats(app: Context, cmd: Command) -> Reply:
     ]
     if s.last_run is not None:
         lines.append(f"Last run: {s.last_run.id}.")
+    if app.digests.paused:
+        lines.append(
+            "Sending is paused: the disk holding the data folder is full. Digests wait until "
+            "space is freed; nothing confirmed is sent twice."
+        )
     if unknown:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")

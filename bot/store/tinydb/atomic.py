@@ -26,6 +26,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from bot.errors import OutOfSpace
 from summariser import write_atomic as replace_file
 
 Data = dict[str, dict[str, Any]]
@@ -44,7 +45,7 @@ class StoreCorrupt(StoreError):
         super().__init__(f"{path}: {problem}")
 
 
-class DiskFull(StoreError):
+class DiskFull(StoreError, OutOfSpace):
     """A write failed because the device holding the data folder has no space left."""
 
     def __init__(self, path: Path) -> None:
