@@ -43,6 +43,7 @@ from bot.platforms.slack.blocks import render_blocks  # noqa: E402
 from bot.platforms.slack.events import chat_of, command_from_text, team_of  # noqa: E402
 from bot.platforms.slack.frontend import SlackFrontend, run_command  # noqa: E402
 from bot.platforms.slack.serve import SlackService, build, web_client  # noqa: E402
+from bot.runner import Runner  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
 
 WORDS = ("prison", "probation", "court", "officer", "hearing", "training", "report", "staff")
@@ -62,7 +63,8 @@ def peer_app(frontend: SlackFrontend, slack: FakeSlack) -> AsyncApp:
     @bolt.command("/digestbot")
     async def answer_in_ack(ack: Any, command: dict[str, Any], client: Any) -> None:
         chat = chat_of(team_of(command), command["channel_id"], command.get("channel_name", ""))
-        cmd = command_from_text(command["text"], chat, User(command["user_id"]), slash=True)
+        user = User(command["user_id"])
+        cmd = command_from_text(frontend.app.commands, command["text"], chat, user, slash=True)
         assert cmd is not None
         reply = await run_command(frontend, client, cmd)
         first = render_blocks(reply)[0]
@@ -96,7 +98,7 @@ async def measure(users: int, rounds: int, peer: bool) -> tuple[list[float], lis
             acks: list[float] = []
             answers: list[float] = []
             try:
-                async with service.serving():
+                async with Runner(app, [service]).serving(scheduled=False):
                     handler = None
                     if peer:
                         await service.socket.close_async()  # type: ignore[union-attr]

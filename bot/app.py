@@ -6,6 +6,7 @@ Time comes from ``clock`` so tests drive it with a fake clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Hashable
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.chat.handlers import read as handlers_read  # noqa: F401  (declare the chat commands)
-from bot.chat.handlers import settings as handlers_settings  # noqa: F401  (declare the chat commands)
+from bot.chat.commands import Command, CommandSet
+from bot.chat.handlers import build_commands
+from bot.chat.reply import Reply
 from bot.config import Config
 from bot.corpus.source import Problem
 from bot.corpus.sources import Corpus, load_saying_problems
@@ -23,7 +25,7 @@ from bot.delivery.sender import Sender
 from bot.domain.digest import PostIndex, Summaries
 from bot.progress import Bar
 from bot.store.tinydb.store import Store
-from summariser import KeywordIndex, Post, Summary, SummaryCache
+from summariser import KeywordIndex, Post, Summary
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,13 @@ class App:
     index: KeywordIndex
     summaries: Summaries
     outbox: Outbox
-    cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
-    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    commands: CommandSet = field(default_factory=build_commands, repr=False)
     corpus_listeners: list[Callable[[CorpusChange], None]] = field(default_factory=list)
     corpus: Corpus = field(default_factory=lambda: Corpus(()), repr=False)
     _signature: Hashable = field(default=(), repr=False)
     _bad_files: frozenset[Hashable] = field(default=frozenset(), repr=False)
+    _fetching: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -68,36 +70,39 @@ class App:
             posts = {post.id: post for post in loaded.posts}
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
-            cache = SummaryCache(config.data_dir / "summaries")
-            cache.warm(
-                posts.values(),
-                sentences=s.sentences,
-                comments=s.comments,
-                method=s.method,
-                progress=Bar("summarising posts", stream=stderr),
-            )
             summaries = Summaries(
                 sentences=s.sentences,
                 comments=s.comments,
                 method=s.method,
                 cache_dir=config.data_dir / "summaries",
             )
+            summaries.warm(posts.values(), progress=Bar("summarising posts", stream=stderr))
             outbox = Outbox(store, {}, PostIndex(posts), summaries)
         except BaseException:
             store.close()
             raise
-        app = cls(config, posts, store, index, summaries, outbox, cache, clock, corpus=corpus)
+        app = cls(config, posts, store, index, summaries, outbox, clock, corpus=corpus)
         app._signature = signature
         app._bad_files = frozenset(p.key for p in loaded.problems)  # said on stderr just now
         return app
 
     def close(self) -> None:
+        if self._fetching is not None:
+            self._fetching.cancel()
         self.store.close()
 
     async def tick(self, now: datetime) -> None:
         """One scheduler wake-up: pick up new or edited posts, then run the outbox."""
+        self.fetch_feeds(now)
         self.refresh_if_changed()
         await self.outbox.tick(now)
+
+    def fetch_feeds(self, now: datetime) -> asyncio.Task[None] | None:
+        """Fetch the feeds that are due, in the background: the tick never waits for a feed.
+        One round at a time; what it brings is loaded at a later tick (the signature changes)."""
+        if self.corpus.remote and (self._fetching is None or self._fetching.done()):
+            self._fetching = asyncio.create_task(self.corpus.refresh(now))
+        return self._fetching
 
     def refresh_if_changed(self) -> CorpusChange | None:
         """Reload the corpus when a seed file was added, edited or removed (cheap: stat only).
@@ -125,17 +130,24 @@ class App:
         return self.clock()
 
     def add_sender(self, sender: Sender) -> None:
-        self.senders[sender.platform] = sender
         self.outbox.senders[sender.platform] = sender
 
+    @property
+    def digests(self) -> Outbox:
+        return self.outbox
+
+    def post_index(self) -> PostIndex:
+        return self.outbox.posts
+
+    def help_reply(self) -> Reply:
+        return self.commands.help_reply()
+
+    async def dispatch(self, cmd: Command) -> Reply:
+        """Run one command through the CommandSet, with this App as its context."""
+        return await self.commands.dispatch(self, cmd)
+
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
-        if platform == "telegram":
-            return user_id in {str(uid) for uid in self.config.telegram.admins}
-        if platform == "console":
-            return user_id in self.config.console_admins
-        if platform == "slack":
-            return user_id in self.config.slack.admins
-        return False
+        return user_id in self.config.bot_admins(platform)
 
     def summary(self, post: Post) -> Summary:
         return self.summaries.summary(post)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import commands
+from bot.chat.handlers import build_commands
 from bot.chat.throttle import CommandThrottle
 from bot.config import SlackConfig, SlackSecrets
 from bot.domain.records import Subscriber
@@ -22,6 +22,7 @@ from bot.platforms.slack.blocks import visible
 from bot.platforms.slack.people import REFUSAL
 from bot.platforms.slack.send import chat_id
 from bot.platforms.slack.serve import SlackService, build
+from bot.runner import Runner
 from tests.app_fixtures import FakeClock, make_config
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.slack_state import BOT_USER_ID, DEFAULT_CHANNEL, DEFAULT_USER, TEAM_ID
@@ -50,7 +51,7 @@ def open_slack_app(tmp_path: Path, slack: FakeSlack, **slack_config: object) -> 
 async def running(app: App, slack: FakeSlack) -> AsyncIterator[SlackService]:
     secrets = SlackSecrets(slack.bot_token, slack.app_token, slack.signing_secret)
     service = SlackService(build(app, secrets), secrets)
-    async with service.serving():
+    async with Runner(app, [service]).serving(scheduled=False):
         await slack.socket.wait_connected()
         yield service
 
@@ -109,7 +110,7 @@ async def test_every_command_answers_in_slack(slack: FakeSlack, bot: SlackServic
     args = {"post": "000", "ask": "probation", "why": "000", "time": "07:30", "posts": "3",
             "timezone": "Europe/Paris", "topics": "add prison", "latest": "2"}  # fmt: skip
     await slash(slack, "subscribe 08:00", channel=ALICE)  # in alice's DM
-    for spec in commands():
+    for spec in build_commands():
         if spec.name == "digest":  # sent through the outbox as a digest message
             await slack.socket.push("slash_commands", slack.slash_command("digest", channel=ALICE))
             [digest] = await slack.wait_for_messages(1, timeout=20)

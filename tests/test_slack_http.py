@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.cli.run import choose_frontend, serving_with_slack
-from bot.config import SlackConfig, SlackSecrets
+from bot.config import Config, SlackConfig, SlackSecrets
+from bot.errors import UsageError
 from bot.platforms.slack.send import chat_id
 from bot.platforms.slack.serve import EVENTS_PATH, SlackService, build
-from bot.platforms.telegram.frontend import TEST_POLLING
+from bot.platforms.telegram.frontend import TEST_POLLING, TelegramFrontend
+from bot.runner import FRONTENDS, Runner, choose_frontends
 from tests.app_fixtures import FakeClock, make_config
 from tests.fakes.slack_server import FakeSlack, SlackError
 from tests.fakes.slack_state import DEFAULT_CHANNEL, TEAM_ID
@@ -42,7 +43,7 @@ async def http_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[tuple[Slac
     secrets = SlackSecrets(slack.bot_token, "", slack.signing_secret)
     service = SlackService(build(app, secrets), secrets)
     try:
-        async with service.serving():
+        async with Runner(app, [service]).serving(scheduled=False):
             yield service, f"http://127.0.0.1:{service.port}{EVENTS_PATH}"
     finally:
         app.close()
@@ -124,11 +125,12 @@ async def test_telegram_and_slack_run_side_by_side_in_one_process(
     monkeypatch.setenv("DIGESTBOT_SLACK_APP_TOKEN", slack.app_token)
     config = make_config(tmp_path, base_url=fake_telegram.base_url)
     config = replace(config, slack=replace(SlackConfig(), base_url=slack.base_url))
-    assert choose_frontend(config, None) == "telegram+slack"
+    assert choose_frontends(config) == ["telegram", "slack"]
     clock = FakeClock()
     app = App.open(config, clock=clock)
+    tg = TelegramFrontend(app, fake_telegram.token, polling=TEST_POLLING)
     try:
-        async with serving_with_slack(app, telegram=True, polling=TEST_POLLING, scheduled=False):
+        async with Runner(app, [tg, FRONTENDS["slack"].make(app)]).serving(scheduled=False) as r:
             await slack.socket.wait_connected()
             fake_telegram.inject_message("/subscribe 07:00 Europe/London", user_id=42)
             await fake_telegram.wait_for("sendMessage", 1, chat_id=42)
@@ -136,10 +138,21 @@ async def test_telegram_and_slack_run_side_by_side_in_one_process(
                 "slash_commands", slack.slash_command("subscribe 07:00 Europe/London")
             )
             await slack.wait_for_responses(1, timeout=20)
-            await app.tick(clock.advance(hours=2))
+            await r.tick(clock.advance(hours=2))  # one digest run sends both platforms' digests
             [tg_digest] = (await fake_telegram.wait_for("sendMessage", 2, chat_id=42))[1:]
             assert "Daily digest" in (tg_digest.text or "")
             [digest] = digests_in(slack, DEFAULT_CHANNEL)
             assert "Daily digest" in str(digest.blocks)  # type: ignore[attr-defined]
     finally:
         app.close()
+
+
+def test_slack_named_without_its_token_stops_the_start_in_one_line() -> None:
+    with pytest.raises(UsageError) as raised:
+        choose_frontends(replace(Config(), frontends=("telegram", "slack")), environ={"X": "1"})
+    assert "Telegram" in str(raised.value)  # the first missing one
+    with pytest.raises(UsageError) as raised:
+        choose_frontends(replace(Config(), frontends=("slack",)), environ={})
+    message = str(raised.value)
+    assert "DIGESTBOT_SLACK_BOT_TOKEN" in message and "\n" not in message
+    assert choose_frontends(Config(), environ={}) == ["console"]  # auto: no token set

@@ -1,9 +1,10 @@
 """Buttons and sharing on Slack: what a button press, the Share modal and the "Share summary"
 message shortcut answer. The listeners are registered in bot.platforms.slack.frontend.
 
-"More comments" and "Full summary" carry the same callback data as on Telegram (``more:ID:N``,
-``full:ID``). "Share" opens a modal with a conversations_select; on submit the bot posts the
-post's summary there with "Shared by @user". The shortcut does the same for the digest message
+"More comments" and "Full summary" carry their command as the button's value (``more:ID:N``,
+``post:ID``) and run it through the CommandSet like a typed one. "Share" opens a modal with a
+conversations_select; on submit the bot posts the post's summary there with "Shared by @user".
+The shortcut does the same for the digest message
 it is run on (the post is found from the message's buttons).
 """
 
@@ -13,36 +14,27 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.chat.handlers.read import FULL_COMMENTS, full_summary
-from bot.chat.reply import CallbackData, Reply
+from bot.chat.reply import Reply, Run
 from bot.chat.views import summary_reply
 from bot.corpus.folder import resolve_post
-from bot.errors import UsageError
 from bot.platforms.slack.blocks import mrkdwn, plain_text
 
 if TYPE_CHECKING:
     from bot.app import App
 
 JSON = dict[str, Any]
-MAX_MORE_COMMENTS = 30
+VALUE_LIMIT = 2000  # Slack's limit for a button's value
 SHARE_VIEW = "share"
 SHARE_SHORTCUT = "share_summary"
 TARGET_BLOCK, TARGET_ACTION = "target", "conversation"
 EXPIRED = "That button has expired."
 
 
-def button_reply(app: App, data: str) -> Reply:
-    """More comments or the full summary of a post (UsageError for data we did not make)."""
-    try:
-        parsed = CallbackData.decode(data)
-    except ValueError:
-        raise UsageError(EXPIRED) from None
-    if parsed.action == "more" and len(parsed.args) == 2 and parsed.args[1].isdigit():
-        shown = min(int(parsed.args[1]) + 3, MAX_MORE_COMMENTS)
-        return full_summary(app, parsed.args[0], comments=shown)
-    if parsed.action == "full" and len(parsed.args) == 1:
-        return full_summary(app, parsed.args[0], comments=FULL_COMMENTS)
-    raise UsageError(EXPIRED)
+def decode_button(value: str) -> Run | None:
+    """A button's value (``command:arg:arg``, as bot.platforms.slack.blocks writes a
+    :class:`~bot.chat.reply.Run`) -> the Run; None for a value this bot could not have made."""
+    command, *args = value.split(":") if value and len(value) <= VALUE_LIMIT else [""]
+    return Run(command, tuple(args)) if command else None
 
 
 def share_view(alias: str, origin: str) -> JSON:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from bot.chat.commands import GROUP, PRIVATE, REGISTRY, Chat, Command, User
+from bot.chat.commands import GROUP, PRIVATE, Chat, Command, CommandSet, User
 from bot.platforms.slack.send import PLATFORM, chat_id
 
 JSON = dict[str, Any]
@@ -29,14 +29,17 @@ def chat_of(team: str, channel: str, channel_name: str = "") -> Chat:
     return Chat(PLATFORM, chat_id(team, channel), PRIVATE if private else GROUP, channel_name)
 
 
-def command_from_text(text: str, chat: Chat, user: User, *, slash: bool = False) -> Command | None:
-    """The command in ``text`` (slash command text, a DM, a mention without the mention)."""
+def command_from_text(
+    commands: CommandSet, text: str, chat: Chat, user: User, *, slash: bool = False
+) -> Command | None:
+    """The command of ``commands`` in ``text`` (slash command text, a DM, a mention without the
+    mention); other text is a question."""
     words = MENTION.sub(" ", text).strip()
     if not words:
         return Command("help", "", chat, user) if slash or chat.kind == PRIVATE else None
     first, _, rest = words.partition(" ")
     name = first.lstrip("/").lower()
-    if name in REGISTRY:
+    if name in commands:
         return Command(name, rest.strip(), chat, user)
     if first.startswith("/"):  # an unknown /command: the command layer says so
         return Command(name, "", chat, user)

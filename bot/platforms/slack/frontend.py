@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -27,17 +28,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
-from bot.chat.commands import PRIVATE, REGISTRY, Command, User, dispatch
-from bot.chat.reply import Reply
+from bot.chat.commands import PRIVATE, Command, User
+from bot.chat.reply import Reply, Run
 from bot.chat.throttle import CommandThrottle
-from bot.domain.schedule import make_scheduler, schedule_digests
 from bot.errors import UsageError
 from bot.platforms.slack.actions import (
+    EXPIRED,
     SHARE_SHORTCUT,
     SHARE_VIEW,
     TARGET_BLOCK,
     alias_in,
-    button_reply,
+    decode_button,
     share_metadata,
     share_target,
     share_view,
@@ -72,7 +73,7 @@ async def prepare(frontend: SlackFrontend, client: AsyncWebClient, cmd: Command)
     verdict = frontend.throttle.check(f"{team}:{cmd.user.id}")
     if not verdict.allowed:
         return Reply.text(frontend.throttle.notice(verdict)) if verdict.notify else Reply(())
-    spec = REGISTRY.get(cmd.name)
+    spec = frontend.app.commands.get(cmd.name)
     people = frontend.people
     if spec is not None and spec.changes_group and cmd.chat.kind != PRIVATE:
         if not await people.may_change(client, team, channel, cmd.user.id):
@@ -83,11 +84,11 @@ async def prepare(frontend: SlackFrontend, client: AsyncWebClient, cmd: Command)
             conversation = await people.conversation(client, team, channel)
             if not conversation.is_member:
                 return Reply.text(not_in_channel_text(conversation.name))
-        cmd = Command(cmd.name, cmd.args, cmd.chat, User(cmd.user.id, cmd.user.name, True))
+        cmd = replace(cmd, user=User(cmd.user.id, cmd.user.name, True))
     if cmd.name == "subscribe" and not _names_zone(cmd.args):
         tz = (await people.person(client, team, cmd.user.id)).tz
         if tz:
-            cmd = Command(cmd.name, f"{cmd.args} {tz}".strip(), cmd.chat, cmd.user)
+            cmd = replace(cmd, args=f"{cmd.args} {tz}".strip())
     return cmd
 
 
@@ -99,11 +100,12 @@ async def run_command(frontend: SlackFrontend, client: AsyncWebClient, cmd: Comm
     prepared = await prepare(frontend, client, cmd)
     if isinstance(prepared, Reply):
         return prepared
-    return await dispatch(frontend.app, prepared)
+    return await frontend.app.dispatch(prepared)
 
 
 class SlackFrontend:
-    """Owns the bolt AsyncApp, the digest Sender and the per-user limit for one App."""
+    """Owns the bolt AsyncApp, the digest Sender and the per-user limit for one App (the
+    runner owns the scheduler; bot.platforms.slack.serve connects this to Slack)."""
 
     def __init__(
         self,
@@ -113,7 +115,6 @@ class SlackFrontend:
         signing_secret: str,
         admins: tuple[str, ...] = (),
         pacing: SlackPacing | None = None,
-        scheduled: bool = False,
     ) -> None:
         self.app = app
         self.client = client
@@ -123,8 +124,6 @@ class SlackFrontend:
         self.throttle = CommandThrottle()
         self.team = ""
         self.bot_user = ""
-        self.scheduled = scheduled
-        self.scheduler = make_scheduler()
         self.bolt = AsyncApp(
             client=client,
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
@@ -135,17 +134,10 @@ class SlackFrontend:
 
     async def start(self) -> None:
         """auth.test (which workspace, which bot user: a bad token fails here), then the
-        digest Sender joins the outbox and, if scheduled, the minute ticker starts."""
+        digest Sender joins the outbox."""
         answer = await self.client.auth_test()
         self.team, self.bot_user = str(answer["team_id"]), str(answer["user_id"])
         self.app.add_sender(self.sender)
-        if self.scheduled:
-            schedule_digests(self.scheduler, self.app.tick, clock=self.app.clock)
-            self.scheduler.start()
-
-    async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
 
     async def client_for(self, team: str) -> AsyncWebClient | None:
         return self.client
@@ -187,10 +179,11 @@ def register(bolt: AsyncApp, frontend: SlackFrontend) -> None:
         team = team_of(command)
         chat = chat_of(team, command["channel_id"], command.get("channel_name", ""))
         user = User(command["user_id"], command.get("user_name", ""))
-        cmd = command_from_text(command.get("text", ""), chat, user, slash=True)
+        text = command.get("text", "")
+        cmd = command_from_text(frontend.app.commands, text, chat, user, slash=True)
         assert cmd is not None
         reply = await run_command(frontend, client, cmd)
-        spec = REGISTRY.get(cmd.name)
+        spec = frontend.app.commands.get(cmd.name)
         shared = spec is not None and spec.changes_group and chat.kind != PRIVATE
         if reply.blocks:
             await respond_with(respond, reply, in_channel=shared)
@@ -218,7 +211,7 @@ async def _answer_message(
     channel = str(event.get("channel", ""))
     chat = chat_of(team, channel, "directmessage" if channel.startswith("D") else "")
     user = User(str(event.get("user", "")))
-    cmd = command_from_text(str(event.get("text", "")), chat, user)
+    cmd = command_from_text(frontend.app.commands, str(event.get("text", "")), chat, user)
     if cmd is None:
         return
     reply = await run_command(frontend, client, cmd)
@@ -231,21 +224,14 @@ def register_buttons(bolt: AsyncApp, frontend: SlackFrontend) -> None:
     """Buttons, the Share modal and the "Share summary" message shortcut."""
 
     @bolt.action(re.compile(r"^cb:"))
-    async def on_button(ack: Any, body: JSON, action: JSON, respond: Any) -> None:
+    async def on_button(
+        ack: Any, body: JSON, action: JSON, respond: Any, client: AsyncWebClient
+    ) -> None:
         await ack()
-        team, user = team_of(body), str(body.get("user", {}).get("id", ""))
+        reply = await press(frontend, client, body, decode_button(str(action.get("value", ""))))
         channel = str(body.get("channel", {}).get("id") or "")
-        verdict = frontend.throttle.check(f"{team}:{user}")
-        if not verdict.allowed:
-            if verdict.notify:
-                await respond_with(respond, Reply.text(frontend.throttle.notice(verdict)),
-                                   in_channel=False)  # fmt: skip
-            return
-        try:
-            reply = button_reply(frontend.app, str(action.get("value", "")))
-        except UsageError as exc:
-            reply = Reply.text(str(exc))
-        await respond_with(respond, reply, in_channel=channel.startswith("D"))
+        if reply.blocks:
+            await respond_with(respond, reply, in_channel=channel.startswith("D"))
 
     @bolt.action(re.compile(r"^share:"))
     async def on_share(ack: Any, body: JSON, action: JSON, client: AsyncWebClient) -> None:
@@ -267,6 +253,22 @@ def register_buttons(bolt: AsyncApp, frontend: SlackFrontend) -> None:
     @bolt.view(SHARE_VIEW)
     async def on_share_submit(ack: Any, body: JSON, view: JSON, client: AsyncWebClient) -> None:
         await share_submitted(frontend, client, ack, body, view)
+
+
+async def press(
+    frontend: SlackFrontend, client: AsyncWebClient, body: JSON, run: Run | None
+) -> Reply:
+    """A button press runs its command through the same path as a typed one (the per-user
+    limit, the channel's permissions); a button no command answers has expired."""
+    team = team_of(body)
+    channel = body.get("channel") or {}
+    chat = chat_of(team, str(channel.get("id") or ""), str(channel.get("name") or ""))
+    who = body.get("user") or {}
+    user = User(str(who.get("id", "")), str(who.get("username") or who.get("name") or ""))
+    cmd = frontend.app.commands.press(run, chat, user) if run is not None else None
+    if cmd is None:
+        return Reply.text(EXPIRED)
+    return await run_command(frontend, client, cmd)
 
 
 async def share_submitted(

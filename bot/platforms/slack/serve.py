@@ -1,10 +1,11 @@
 """Starting and stopping the Slack front end: Socket Mode or HTTP mode, from the config.
 
 :func:`build` makes the SlackFrontend from ``[slack]`` and the secrets read from the
-environment variables it names (never from the file). :class:`SlackService` connects it
-(Socket Mode: apps.connections.open with the app-level token; HTTP mode: an aiohttp server on
+environment variables it names (never from the file). :class:`SlackService` is the front end
+the runner starts (``slack`` in ``[bot] frontends``): it connects the SlackFrontend (Socket
+Mode: apps.connections.open with the app-level token; HTTP mode: an aiohttp server on
 ``http_listen:http_port`` serving /slack/events, with one log line per refused signature) and
-stops it in reverse order.
+stops it in reverse order. The runner's scheduler sends Slack's digests with everyone else's.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -23,6 +23,7 @@ from bot import redact
 from bot.app import App
 from bot.config import SlackSecrets
 from bot.errors import UsageError
+from bot.platforms.base import Host
 from bot.platforms.slack.frontend import SlackFrontend
 from bot.platforms.slack.pacing import SlackPacing
 
@@ -42,7 +43,7 @@ def web_client(base_url: str, token: str) -> AsyncWebClient:
     return AsyncWebClient(token=token, timeout=CLIENT_TIMEOUT, retry_handlers=[])
 
 
-def build(app: App, secrets: SlackSecrets, *, scheduled: bool = False) -> SlackFrontend:
+def build(app: App, secrets: SlackSecrets) -> SlackFrontend:
     for secret in (secrets.bot_token, secrets.app_token, secrets.signing_secret):
         redact.add_secret(secret)
     redact.install()
@@ -53,7 +54,6 @@ def build(app: App, secrets: SlackSecrets, *, scheduled: bool = False) -> SlackF
         signing_secret=secrets.signing_secret if cfg.mode == "http" else "",
         admins=cfg.admins,
         pacing=SlackPacing(workspace_per_second=cfg.workspace_per_second),
-        scheduled=scheduled,
     )
 
 
@@ -75,16 +75,34 @@ def _log_refusals() -> Callable[..., Awaitable[web.StreamResponse]]:
 
 
 class SlackService:
-    """Connects a SlackFrontend (socket or http) and stops it again."""
+    """The Slack front end inside the runner: connects a SlackFrontend (socket or http) and
+    stops it again."""
+
+    name = "slack"
 
     def __init__(self, frontend: SlackFrontend, secrets: SlackSecrets) -> None:
         self.frontend = frontend
         self.secrets = secrets
+        self.host: Host | None = None
         self.socket: AsyncSocketModeHandler | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
 
-    async def start(self) -> None:
+    @classmethod
+    def from_config(cls, app: App) -> SlackService:
+        secrets = app.config.slack_secrets()
+        assert secrets is not None, "checked by bot.runner.choose_frontends"
+        return cls(build(app, secrets), secrets)
+
+    def after_tick(self) -> None:
+        """Nothing to do after a digest run (archived channels are the outbox's outcomes)."""
+
+    async def serve(self) -> None:
+        """Events are handled by bolt's own tasks: wait until the runner stops."""
+        await asyncio.Event().wait()
+
+    async def start(self, host: Host) -> None:
+        self.host = host
         cfg = self.frontend.app.config.slack
         await self.frontend.start()
         if cfg.mode == "socket":
@@ -122,20 +140,3 @@ class SlackService:
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
-        await self.frontend.stop()
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncIterator[SlackService]:
-        try:
-            await self.start()
-        except BaseException:
-            await self.stop()
-            raise
-        try:
-            yield self
-        finally:
-            await self.stop()
-
-    async def run_until(self, stop: asyncio.Event) -> None:
-        async with self.serving():
-            await stop.wait()
