@@ -6,6 +6,7 @@ Time comes from ``clock`` so tests drive it with a fake clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Hashable
@@ -49,6 +50,7 @@ class App:
     corpus: Corpus = field(default_factory=lambda: Corpus(()), repr=False)
     _signature: Hashable = field(default=(), repr=False)
     _bad_files: frozenset[Hashable] = field(default=frozenset(), repr=False)
+    _fetching: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -92,12 +94,22 @@ class App:
         return app
 
     def close(self) -> None:
+        if self._fetching is not None:
+            self._fetching.cancel()
         self.store.close()
 
     async def tick(self, now: datetime) -> None:
         """One scheduler wake-up: pick up new or edited posts, then run the outbox."""
+        self.fetch_feeds(now)
         self.refresh_if_changed()
         await self.outbox.tick(now)
+
+    def fetch_feeds(self, now: datetime) -> asyncio.Task[None] | None:
+        """Fetch the feeds that are due, in the background: the tick never waits for a feed.
+        One round at a time; what it brings is loaded at a later tick (the signature changes)."""
+        if self.corpus.remote and (self._fetching is None or self._fetching.done()):
+            self._fetching = asyncio.create_task(self.corpus.refresh(now))
+        return self._fetching
 
     def refresh_if_changed(self) -> CorpusChange | None:
         """Reload the corpus when a seed file was added, edited or removed (cheap: stat only).

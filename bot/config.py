@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from bot import redact
 from bot.domain import inputs
@@ -70,8 +71,24 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    """One ``[[corpus.feeds]]``: a blog's feed URL, a name, an optional comments feed URL."""
+
+    url: str
+    name: str = ""
+    comments_url: str = ""
+    interval: int = 30  # minutes between fetches
+
+    @property
+    def label(self) -> str:
+        return self.name or (urlsplit(self.url).hostname or self.url)
+
+
+@dataclass(frozen=True)
 class Config:
     corpus_dir: Path = Path("seeds")
+    feeds: tuple[FeedConfig, ...] = ()
+    use_folder: bool = True  # False when the file lists feeds and names no corpus folder
     data_dir: Path = Path("data")
     frontend: str = "auto"
     summary: SummaryConfig = field(default_factory=SummaryConfig)
@@ -133,12 +150,14 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     known = {"corpus", "data", "bot", "summary", "digest", "telegram", "console", "store"}
     _reject_unknown(raw, known, where, "")
     base = path.parent
-    corpus = _section(raw, "corpus", where, {"folder"})
+    corpus = _section(raw, "corpus", where, {"folder", "feeds"})
     data = _section(raw, "data", where, {"folder"})
     botsec = _section(raw, "bot", where, {"frontend"})
     console = _section(raw, "console", where, {"admins"})
     config = Config(
         corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
+        feeds=_feeds(corpus.get("feeds", []), where),
+        use_folder="folder" in corpus or not corpus.get("feeds"),
         data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
         frontend=_choice(
             botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"
@@ -156,6 +175,53 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     )
     _validate(config, where)
     return replace(config, digest=_digest_defaults(config.digest, where))
+
+
+def public_url(url: str) -> str:
+    """A URL as it may be shown: no user:password, query or fragment (a key may hide there)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        return "(not a URL)"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+FEED_KEYS = {"url", "name", "comments_url", "interval"}
+
+
+def _feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}: 'corpus.feeds' must be tables ([[corpus.feeds]] url = ...)")
+    feeds = tuple(_feed(table, where, f"corpus.feeds[{n}]") for n, table in enumerate(value, 1))
+    labels = [feed.label for feed in feeds]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise ConfigError(f"{where}: two corpus.feeds are named {label!r}; give each a name")
+    return feeds
+
+
+def _feed(table: dict[str, Any], where: str, key: str) -> FeedConfig:
+    _reject_unknown(table, FEED_KEYS, where, f"{key}.")
+    if "url" not in table:
+        raise ConfigError(f"{where}: '{key}.url' is missing (the blog's feed URL)")
+    for name in ("url", "name", "comments_url"):
+        if not isinstance(table.get(name, ""), str):
+            raise ConfigError(f"{where}: '{key}.{name}' must be a string")
+    for name in ("url", "comments_url"):
+        url = table.get(name, "")
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ConfigError(
+                f"{where}: '{key}.{name}' is {public_url(url)!r}; expected an http(s) URL"
+            )
+    interval = table.get("interval", 30)
+    if isinstance(interval, bool) or not isinstance(interval, int) or not 5 <= interval <= 10080:
+        raise ConfigError(
+            f"{where}: '{key}.interval' is {interval!r}; expected minutes from 5 to 10080"
+        )
+    return FeedConfig(**table)
 
 
 def _reject_unknown(table: dict[str, Any], known: set[str], where: str, prefix: str) -> None:

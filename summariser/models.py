@@ -66,6 +66,7 @@ class Post:
     comments: tuple[Comment, ...] = ()
     declared_comments: int | None = None
     source: str | None = field(default=None, compare=False)
+    url: str | None = field(default=None, compare=False)  # the post on the web, if known
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", neutral_title(self.title))  # from any source

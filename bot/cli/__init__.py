@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot import redact
-from bot.cli import ask, corpus, digest_cmd, run
+from bot.cli import ask, corpus, digest_cmd, import_cmd, run
 from bot.cli.args import add_global_options, package_version, verbosity
 from bot.cli.locate import locate_corpus
 from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout, terminal_safe
@@ -28,7 +28,7 @@ from summariser import CorpusError
 
 log = logging.getLogger("digestbot")
 
-MODULES = [corpus, ask, digest_cmd, run]
+MODULES = [corpus, ask, digest_cmd, import_cmd, run]
 
 
 class Parser(argparse.ArgumentParser):
@@ -78,9 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _config(args: argparse.Namespace) -> Config:
     config = load_config(args.config)
     if args.corpus:
-        config = replace(config, corpus_dir=Path(args.corpus))
+        config = replace(config, corpus_dir=Path(args.corpus), use_folder=True)
     if args.data:
         config = replace(config, data_dir=Path(args.data))
+    if not getattr(args, "needs_corpus", True):
+        return config  # e.g. import: it fills the corpus, it does not read it
     return locate_corpus(config, from_option=bool(args.corpus), stderr=sys.stderr)
 
 

@@ -10,14 +10,20 @@ from typing import Any
 from bot.cli.args import int_range
 from bot.config import SUMMARY_METHODS, Config
 from bot.corpus.folder import resolve_post
-from bot.corpus.sources import load_posts
+from bot.corpus.source import SourceStatus
+from bot.corpus.sources import Corpus, load_posts
 from bot.errors import UsageError
 from summariser import Comment, Post, Summary, SummaryCache
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("corpus", help="list the posts of the corpus with their comment counts")
+    p = sub.add_parser(
+        "corpus", help="list the corpus sources, then the posts with their comment counts"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (one object per post)")
+    p.add_argument(
+        "--sources", action="store_true", help="only the sources: posts, last fetch, last error"
+    )
     p.set_defaults(handler=cmd_corpus)
 
     p = sub.add_parser("show", help="print one parsed post: body and comment tree")
@@ -52,6 +58,28 @@ def corpus_row(post: Post) -> dict[str, Any]:
             "replies": post.reply_count,
         },
     }
+
+
+def source_json(status: SourceStatus) -> dict[str, Any]:
+    when = status.last_fetch
+    return {
+        "name": status.name,
+        "kind": status.kind,
+        "location": status.location,
+        "posts": status.posts,
+        "last_fetch": when.isoformat(timespec="seconds") if when else None,
+        "last_error": status.last_error,
+    }
+
+
+def source_line(status: SourceStatus) -> str:
+    """'feed garden (https://...): 12 posts, last fetch 2026-11-23 06:00 UTC, last error: ...'"""
+    parts = [f"{status.posts} post{'' if status.posts == 1 else 's'}"]
+    if status.kind != "folder":
+        when = status.last_fetch
+        parts.append(f"last fetch {when:%Y-%m-%d %H:%M} UTC" if when else "not fetched yet")
+        parts.append(f"last error: {status.last_error}" if status.last_error else "no error")
+    return f"{status.kind} {status.name} ({status.location}): {', '.join(parts)}"
 
 
 def comment_json(comment: Comment) -> dict[str, Any]:
@@ -89,13 +117,24 @@ def _dump(value: Any) -> None:
 
 
 def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
-    posts = load_posts(config)
+    corpus = Corpus.from_config(config)
+    posts = load_posts(config, corpus=corpus)
+    if args.sources:
+        statuses = corpus.statuses()
+        if args.json:
+            _dump([source_json(s) for s in statuses])
+        for line in () if args.json else map(source_line, statuses):
+            print(line)
+        return 0
     rows = [corpus_row(p) for p in sorted(posts.values(), key=lambda p: p.id)]
     if args.json:
         _dump(rows)
         return 0
+    for status in corpus.statuses():
+        print(source_line(status))
     if not rows:
-        raise UsageError(f"no posts found in {config.corpus_dir}")
+        where = config.corpus_dir if config.use_folder and not config.feeds else "the sources"
+        raise UsageError(f"no posts found in {where}")
     for row in rows:
         c = row["comments"]
         declared = "-" if c["declared"] is None else c["declared"]

@@ -34,6 +34,8 @@ def locate_corpus(
     config: Config, *, from_option: bool, stderr: TextIO, checkout: Path = CHECKOUT
 ) -> Config:
     """``config`` with a corpus folder that exists, or a UsageError / ConfigError saying where."""
+    if not config.use_folder:
+        return config  # the file lists only feeds
     folder = config.corpus_dir
     problem = _problem(folder)
     if problem is None:

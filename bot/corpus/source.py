@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from summariser import Post
 
+if TYPE_CHECKING:
+    import httpx
+
+REPORT_AFTER = timedelta(days=1)  # a feed failing this long is reported to admins
 Progress = Callable[[Iterable[Path]], Iterable[Path]]
 
 
@@ -79,4 +83,22 @@ class Source(Protocol):
 class Fetching(Protocol):
     """A source with a remote side: ``refresh`` fetches what is due and saves it locally."""
 
-    async def refresh(self, now: datetime) -> None: ...
+    def due(self, now: datetime) -> bool:
+        """Cheap: whether ``refresh`` would fetch anything at ``now``."""
+        ...
+
+    async def refresh(self, now: datetime, client: httpx.AsyncClient) -> None: ...
+
+
+def failing_lines(statuses: list[SourceStatus], now: datetime) -> list[str]:
+    """For admins (/stats): each feed that has failed for a day or more, and why."""
+    lines = []
+    for status in statuses:
+        since = status.failing_since
+        if status.last_error and since is not None and now - since >= REPORT_AFTER:
+            days = (now - since).days
+            lines.append(
+                f"Feed '{status.name}' failing for {days} day{'s' if days != 1 else ''}: "
+                f"{status.last_error} (retrying; its posts are kept)."
+            )
+    return lines

@@ -13,12 +13,15 @@ import logging
 import sys
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Config
+from bot.corpus.feeds import FeedSource
+from bot.corpus.fetch import make_client
 from bot.corpus.folder import FolderSource
+from bot.corpus.imports import ImportSource, import_sources
 from bot.corpus.source import Fetching, Loaded, Problem, Progress, Source, SourceStatus
 from bot.progress import progress
 from summariser import Post
@@ -32,7 +35,16 @@ class Corpus:
 
     @classmethod
     def from_config(cls, config: Config) -> Corpus:
-        return cls((FolderSource(config.corpus_dir),))
+        """The folder (unless the file lists only feeds), one source per feed, then the imports
+        (an imported post that a feed also gives is the feed's, without a word)."""
+        folder: tuple[Source, ...] = (FolderSource(config.corpus_dir),) if config.use_folder else ()
+        feeds = config.data_dir / "feeds"
+        feed_sources = tuple(FeedSource(f, feeds) for f in config.feeds)
+        return cls(folder + feed_sources + tuple(import_sources(config.data_dir)))
+
+    @property
+    def remote(self) -> bool:
+        return any(isinstance(s, Fetching) for s in self.sources)
 
     def signature(self) -> tuple[Hashable, ...]:
         return tuple(source.signature() for source in self.sources)
@@ -45,15 +57,21 @@ class Corpus:
             problems += loaded.problems
             for post in loaded.posts:
                 if post.id in posts:
-                    problems.append(_duplicate(source, post))
+                    if not isinstance(source, ImportSource):
+                        problems.append(_duplicate(source, post))
                 else:
                     posts[post.id] = post
         return Loaded(tuple(posts.values()), tuple(problems))
 
     async def refresh(self, now: datetime) -> None:
         """Fetch what is due in every source with a remote side; never raises."""
-        fetching = [s for s in self.sources if isinstance(s, Fetching)]
-        results = await asyncio.gather(*(s.refresh(now) for s in fetching), return_exceptions=True)
+        fetching = [s for s in self.sources if isinstance(s, Fetching) and s.due(now)]
+        if not fetching:
+            return
+        async with make_client() as client:
+            results = await asyncio.gather(
+                *(s.refresh(now, client) for s in fetching), return_exceptions=True
+            )
         for source, result in zip(fetching, results, strict=True):
             if isinstance(result, Exception):
                 log.error("corpus source %s: refresh failed", source.name, exc_info=result)
@@ -78,9 +96,15 @@ def load_saying_problems(corpus: Corpus, stderr: TextIO) -> Loaded:
     return loaded
 
 
-def load_posts(config: Config, *, stderr: TextIO | None = None) -> dict[str, Post]:
-    """Every post of the configured sources by id (CLI use): each problem is said on stderr."""
-    loaded = load_saying_problems(Corpus.from_config(config), stderr or sys.stderr)
+def load_posts(
+    config: Config, *, stderr: TextIO | None = None, corpus: Corpus | None = None
+) -> dict[str, Post]:
+    """Every post of the configured sources by id (CLI use): the feeds that are due are fetched
+    first (politely: their interval holds here too); each problem is said on stderr."""
+    corpus = corpus or Corpus.from_config(config)
+    if corpus.remote:
+        asyncio.run(corpus.refresh(datetime.now(UTC)))
+    loaded = load_saying_problems(corpus, stderr or sys.stderr)
     return {post.id: post for post in loaded.posts}
 
 

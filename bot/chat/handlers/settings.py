@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.chat.commands import Command, command, usage
 from bot.chat.reply import Reply
+from bot.corpus.source import failing_lines
 from bot.domain import inputs
 from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
@@ -162,4 +163,5 @@ def stats(app: App, cmd: Command) -> Reply:
     if unknown:
         shown = ", ".join(d.id for d in unknown[:5])
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
+    lines += failing_lines(app.corpus.statuses(), app.now())
     return Reply.text(*lines)

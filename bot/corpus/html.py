@@ -1,0 +1,104 @@
+"""HTML of a feed entry or comment -> paragraphs of plain text (BeautifulSoup, stdlib parser).
+
+Blocks (``p``, ``div``, headings, list items, quotes...) and a blank line made of two ``<br>``
+end a paragraph; one ``<br>`` is a space inside it (blog editors put one at every visual line).
+Scripts, styles and embedded media give no text. Whitespace inside a paragraph is folded.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4.element import Comment as HtmlComment
+
+_BLOCKS = (
+    "p div h1 h2 h3 h4 h5 h6 li ul ol blockquote pre table tr section article header footer "
+    "figure figcaption dl dt dd hr address aside"
+)
+BLOCKS = frozenset(_BLOCKS.split())
+SILENT = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "video",
+        "audio",
+        "head",
+        "template",
+    ]
+)
+_SPACE = re.compile(r"\s+")
+_BREAK = "\x00"  # a paragraph break while walking
+
+
+def paragraphs(html: str) -> list[str]:
+    """The paragraphs of an HTML fragment (or of plain text with blank lines), in order."""
+    if "<" not in html and "&" not in html:
+        return _split(html.replace("\n\n", _BREAK))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(html, "html.parser")
+    parts: list[str] = []
+    _walk(soup, parts)
+    return _split("".join(parts))
+
+
+def _walk(node: Tag, parts: list[str]) -> None:
+    pending_br = False
+    for child in node.children:
+        if isinstance(child, HtmlComment):
+            continue
+        if isinstance(child, NavigableString):
+            text = str(child)
+            if text.strip():
+                pending_br = False
+            parts.append(text)
+            continue
+        if not isinstance(child, Tag) or child.name in SILENT:
+            continue
+        if child.name == "br":
+            parts.append(_BREAK if pending_br else " ")
+            pending_br = True
+            continue
+        block = child.name in BLOCKS
+        if block:
+            parts.append(_BREAK)
+        _walk(child, parts)
+        if block:
+            parts.append(_BREAK)
+        pending_br = False
+
+
+def _split(text: str) -> list[str]:
+    chunks = (_SPACE.sub(" ", chunk).strip() for chunk in text.split(_BREAK))
+    return [chunk for chunk in chunks if chunk]
+
+
+def plain(html: str) -> str:
+    """One line of text (titles, author names): tags dropped, entities decoded, spaces folded."""
+    return " ".join(paragraphs(html))
+
+
+def reply_target(html: str) -> tuple[str | None, str]:
+    """WordPress opens a threaded reply in its comment feed with "In reply to <a href=...>X</a>."
+
+    Returns that link (the comment answered) and the HTML without the line; (None, html) else.
+    """
+    if "In reply to" not in html:
+        return None, html
+    soup = BeautifulSoup(html, "html.parser")
+    first = soup.find("p")
+    link = first.find("a", href=True) if isinstance(first, Tag) else None
+    if not isinstance(first, Tag) or not isinstance(link, Tag):
+        return None, html
+    if not first.get_text(" ", strip=True).startswith("In reply to"):
+        return None, html
+    href = str(link["href"])
+    first.decompose()
+    return href, str(soup)
