@@ -9,3 +9,13 @@ class UsageError(ValueError):
 
 class NotFound(UsageError):
     """A post id, chat or similar that does not exist."""
+
+
+class OutOfSpace(Exception):
+    """A store could not write: the device holding its data is full (any store backend)."""
+
+
+OUT_OF_SPACE = (
+    "Sorry, that was not saved: the bot has run out of disk space. Its administrator must "
+    "free some; please try again later."
+)

@@ -5,8 +5,10 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 """
 
 from .cache import SummaryCache
-from .corpus import CorpusError, LoadResult, load_folder, parse_file, parse_text, seed_files
+from .corpus import CorpusError, LoadResult, parse_file, parse_text
 from .extractive import KINDS, summarise
+from .files import fsync_dir, write_atomic
+from .folders import load_folder, scan_folder, seed_files
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
 from .query import QueryError
 from .scorers import METHODS
@@ -30,9 +32,11 @@ __all__ = [
     "Summary",
     "SummaryCache",
     "SyncReport",
+    "fsync_dir",
     "load_folder",
     "parse_file",
     "parse_text",
+    "scan_folder",
     "seed_files",
     "sentence_spans",
     "split_sentences",
@@ -40,4 +44,5 @@ __all__ = [
     "summarise_post",
     "top_comments",
     "words",
+    "write_atomic",
 ]

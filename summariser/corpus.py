@@ -27,7 +27,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -359,7 +359,7 @@ class _CommentParser:
                 lineno,
                 f"text before the first comment: {_clip(line)!r} (expected '  1. text')",
             )
-        elif indent < 6 and item and int(item[1]) > self._last_reply_number():
+        elif indent < 6 and item:
             self._start_reply(int(item[1]), item[2] or "", lineno)
         elif indent >= 6 and self.reply is not None:
             self.reply.lines.append(stripped)
@@ -389,32 +389,13 @@ class _CommentParser:
 
     def _start_reply(self, number: int, text: str, lineno: int) -> None:
         parent = self.top[-1]
+        last = self._last_reply_number()
+        if parent.replies and number <= last:
+            raise CorpusError(
+                self.file,
+                lineno,
+                f"reply {number} follows reply {last} of comment {parent.ref}: "
+                "reply numbers must increase",
+            )
         self.reply = _Draft(number, f"{parent.ref}.{number}", lineno, [text] if text else [])
         parent.replies.append(self.reply)
-
-
-def seed_files(folder: str | Path) -> list[Path]:
-    """The seed files of a folder (``*.txt``), in name order."""
-    return sorted(p for p in Path(folder).glob("*.txt") if p.is_file())
-
-
-def load_folder(
-    folder: str | Path,
-    *,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-) -> LoadResult:
-    """Parse every seed file of a folder. Bad files are collected as errors, never raised."""
-    files = seed_files(folder)
-    if not Path(folder).is_dir():
-        return LoadResult((), (CorpusError(folder, None, "corpus folder does not exist"),))
-    posts: list[Post] = []
-    errors: list[CorpusError] = []
-    for path in progress(files) if progress else files:
-        try:
-            posts.append(parse_file(path))
-        except CorpusError as exc:
-            errors.append(exc)
-        except Exception as exc:  # a parser bug must not stop the other files
-            log.exception("internal error while parsing %s", path)
-            errors.append(CorpusError(path, None, f"internal error while parsing: {exc!r}"))
-    return LoadResult(tuple(posts), tuple(errors))

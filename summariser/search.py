@@ -32,7 +32,7 @@ from pathlib import Path
 
 import tantivy
 
-from .analysis import folded
+from .analysis import folded, is_stop_word
 from .models import Post, SearchHit
 from .passages import PassageFinder
 from .query import ParsedQuery, QueryError, parse_query
@@ -247,7 +247,8 @@ class KeywordIndex:
             forms = {self._surface(engine, c, like=like): counts[c] for c in close}
             ratio = {f: difflib.SequenceMatcher(None, like, f).ratio() for f in forms}
             best = sorted(
-                (f for f in forms if ratio[f] >= 0.75), key=lambda f: (-ratio[f], -forms[f])
+                (f for f in forms if ratio[f] >= 0.75 and not is_stop_word(f)),
+                key=lambda f: (-ratio[f], -forms[f]),
             )
             per_word.append(best[:limit])
         found: list[str] = []  # the best suggestion for each word first, then the runners-up

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import dispatch, parse
+from bot.chat.commands import parse
 from bot.config import FeedConfig
 from tests.app_fixtures import FakeClock
 from tests.fakes.feed_server import FeedServer
@@ -34,7 +34,7 @@ async def server() -> AsyncIterator[FeedServer]:
 async def say(app: App, text: str) -> str:
     cmd = parse(text, ME, USER, bot_username="digest_bot")
     assert cmd is not None
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 async def test_feed_posts_in_digests_and_answers_and_a_new_entry_is_in_the_next_digest(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import PRIVATE, Chat, User, dispatch, parse
+from bot.chat.commands import PRIVATE, Chat, User, parse
 from bot.cli import main
 from bot.config import ConfigError, load_config
 from tests.app_fixtures import FakeClock, open_app
@@ -34,7 +34,7 @@ def app(tmp_path: Path) -> Iterator[App]:
 async def say(app: App, text: str) -> str:
     cmd = parse(text, ME, USER)
     assert cmd is not None, text
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,12 @@ def short_id(post_id: str) -> str:
     return head if head and head != post_id else post_id
 
 
-def resolve_post(posts: Mapping[str, Post], given: str) -> Post:
-    """An exact id, its short alias ('000' or '0') or a unique prefix -> the Post."""
+CLI_HINT = "list them with: digestbot corpus"
+
+
+def resolve_post(posts: Mapping[str, Post], given: str, *, hint: str = CLI_HINT) -> Post:
+    """An exact id, its short alias ('000' or '0') or a unique prefix -> the Post. ``hint``
+    ends the "unknown post id" message: how to see the ids, in the asker's terms."""
     key = given.strip()
     if key in posts:
         return posts[key]
@@ -76,4 +80,4 @@ def resolve_post(posts: Mapping[str, Post], given: str) -> Post:
         raise NotFound(
             f"post id '{shown}' is ambiguous: " + ", ".join(sorted(p.id for p in candidates))
         )
-    raise NotFound(f"unknown post id '{shown}' (list them with: digestbot corpus)")
+    raise NotFound(f"unknown post id '{shown}' ({hint})")
