@@ -14,8 +14,11 @@ import pytest
 
 from bot.app import App
 from bot.chat.commands import PRIVATE, Chat, User, dispatch, parse
+from bot.chat.reply import CallbackData
 from bot.cli import main
 from bot.config import ConfigError, load_config
+from bot.errors import UsageError
+from bot.platforms.telegram.inline import callback_reply
 from tests.app_fixtures import FakeClock, open_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,3 +171,26 @@ def test_digest_now_at_the_edges_of_the_range_works(
         argv = ["--corpus", str(SEEDS), "--data", str(tmp_path), "digest", "--now", now, "--json"]
         assert main(argv) == 0
         assert json.loads(capsys.readouterr().out)["now"].startswith(now)
+
+
+@pytest.mark.parametrize("number", ["٣", "1_0", "²", " 5"])
+def test_cli_numbers_are_ascii_digits_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    argv = ["--corpus", str(SEEDS), "--data", str(tmp_path), "summarise", "000"]
+    with pytest.raises(SystemExit) as leaving:
+        main([*argv, "--sentences", number])
+    assert leaving.value.code == 2
+    err = capsys.readouterr().err
+    assert f"'{number}' is not a whole number" in err and err.count("\n") == 1
+
+
+async def test_a_forged_more_comments_button_with_a_superscript_has_expired(app: App) -> None:
+    for count in ("²", "٣"):
+        data = CallbackData("more", ("000", count)).encode()
+        with pytest.raises(UsageError, match=r"^That button has expired\.$"):
+            callback_reply(app, data)
+    assert (
+        "Top comments"
+        in callback_reply(app, CallbackData("more", ("000", "3")).encode()).plain_text()
+    )

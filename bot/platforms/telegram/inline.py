@@ -18,6 +18,7 @@ from bot.chat.render import render_telegram_html
 from bot.chat.reply import CallbackData, Reply
 from bot.chat.views import post_buttons, summary_reply
 from bot.corpus.folder import resolve_post, short_id
+from bot.domain import inputs
 from bot.errors import UsageError
 from bot.platforms.telegram.send import keyboard
 from summariser import Post, QueryError
@@ -81,8 +82,9 @@ def callback_reply(app: App, data: str) -> Reply:
         parsed = CallbackData.decode(data)
     except ValueError:
         raise UsageError("That button has expired.") from None
-    if parsed.action == "more" and len(parsed.args) == 2 and parsed.args[1].isdigit():
-        shown = min(int(parsed.args[1]) + 3, MAX_MORE_COMMENTS)
+    count = inputs.whole_number(parsed.args[1]) if len(parsed.args) == 2 else None
+    if parsed.action == "more" and count is not None:
+        shown = min(count + 3, MAX_MORE_COMMENTS)
         return full_summary(app, parsed.args[0], comments=shown)
     if parsed.action == "full" and len(parsed.args) == 1:
         return full_summary(app, parsed.args[0], comments=FULL_COMMENTS)
