@@ -6,7 +6,7 @@
 
 The bot is the real front end (``TelegramFrontend``: PTB Application, its AIORateLimiter, the
 outbox and the TinyDB store in a temporary folder with a copy of seeds/), polling, with one
-digest run (``frontend.tick(now)``) at a time when every subscriber is due. The server is
+digest run (``runner.tick(now)``) at a time when every subscriber is due. The server is
 ``tests.fakes.telegram_standalone --rate-limit`` in its own process: it answers 429 beyond 30
 messages in any second and 20 per group in any minute. The peer is the same run with PTB's
 default AIORateLimiter (30/s and 20/min buckets, same 3 retries).
@@ -42,12 +42,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _util import table  # noqa: E402
-from bot.frontends import telegram as tg_frontend  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.config import Config, DigestDefaults, TelegramConfig  # noqa: E402
 from bot.domain.records import Subscriber  # noqa: E402
+from bot.platforms.telegram import frontend as tg_frontend  # noqa: E402
+from bot.runner import Runner  # noqa: E402
 from tests.bot_process import ServerProcess  # noqa: E402
 from tests.fakes.telegram_updates import TOKEN, chat, message, user  # noqa: E402
 
@@ -159,8 +160,8 @@ async def progress(done: Callable[[], int], total: int, stop: asyncio.Event) -> 
 
 async def broadcast(app: App, busy: Callable[[], None]) -> tuple[float, float]:
     """Start the front end (polling), run one digest run, stop; when the run started, ended."""
-    frontend = tg_frontend.TelegramFrontend(app, TOKEN, scheduled=False)
-    async with frontend.serving():
+    frontend = tg_frontend.TelegramFrontend(app, TOKEN, polling=tg_frontend.TEST_POLLING)
+    async with Runner(app, [frontend]).serving(scheduled=False) as runner:
         stop = asyncio.Event()
         total = len(app.store.subscribers())
         bar = asyncio.create_task(
@@ -169,7 +170,7 @@ async def broadcast(app: App, busy: Callable[[], None]) -> tuple[float, float]:
         busy()
         started = time.monotonic()
         try:
-            await frontend.tick(NOW)
+            await runner.tick(NOW)
             return started, time.monotonic()
         finally:
             stop.set()
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace, limiter: str) -> Result:
     )
     original = tg_frontend.rate_limiter
     if limiter == "PTB default":
-        tg_frontend.rate_limiter = lambda: AIORateLimiter(max_retries=3)
+        tg_frontend.rate_limiter = lambda *_: AIORateLimiter(max_retries=3)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             app = open_app(Path(tmp), server.base_url, subs)

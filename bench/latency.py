@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _util import table  # noqa: E402
-from bot.frontends import telegram as tg_frontend  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
 from bot.app import App  # noqa: E402
 from bot.corpus.sources import load_corpus  # noqa: E402
+from bot.platforms.telegram import frontend as tg_frontend  # noqa: E402
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options  # noqa: E402
-from tests.app_fixtures import FakeClock, open_app, running  # noqa: E402
+from tests.app_fixtures import FakeClock, open_app, running, serving  # noqa: E402
 from tests.fakes.ptb import free_port  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 
@@ -125,9 +125,9 @@ async def webhook(tg: FakeTelegram, folder: Path) -> AsyncIterator[App]:
         folder, FakeClock(), base_url=tg.base_url, mode="webhook", webhook_port=port,
         webhook_url=f"http://127.0.0.1:{port}/telegram",
     )  # fmt: skip
-    frontend = TelegramFrontend(app, tg.token, scheduled=False)
+    frontend = TelegramFrontend(app, tg.token, webhook=webhook_options(app))
     try:
-        async with frontend.serving(webhook=webhook_options(app)):
+        async with serving(frontend):
             yield app
     finally:
         app.close()
@@ -152,7 +152,7 @@ async def measure(mode: str, args: argparse.Namespace) -> list[Load]:
             start = webhook if mode == "webhook" else polling
             original = tg_frontend.rate_limiter
             if not limited:
-                tg_frontend.rate_limiter = lambda: AIORateLimiter(0, 0, 0, 0, max_retries=0)
+                tg_frontend.rate_limiter = lambda *_: AIORateLimiter(0, 0, 0, 0, max_retries=0)
             try:
                 async with start(tg, Path(tmp)):
                     return await loads(tg, args, rnd)

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.chat.handlers import read as handlers_read  # noqa: F401  (declare the chat commands)
-from bot.chat.handlers import settings as handlers_settings  # noqa: F401  (declare the chat commands)
+from bot.chat.commands import Command, CommandSet
+from bot.chat.handlers import build_commands
+from bot.chat.reply import Reply
 from bot.config import Config
 from bot.corpus.source import Problem
 from bot.corpus.sources import Corpus, load_saying_problems
@@ -24,7 +25,7 @@ from bot.delivery.sender import Sender
 from bot.domain.digest import PostIndex, Summaries
 from bot.progress import Bar
 from bot.store.tinydb.store import Store
-from summariser import KeywordIndex, Post, Summary, SummaryCache
+from summariser import KeywordIndex, Post, Summary
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,8 @@ class App:
     index: KeywordIndex
     summaries: Summaries
     outbox: Outbox
-    cache: SummaryCache
     clock: Callable[[], datetime] = utc_now
-    senders: dict[str, Sender] = field(default_factory=dict, repr=False)
+    commands: CommandSet = field(default_factory=build_commands, repr=False)
     corpus_listeners: list[Callable[[CorpusChange], None]] = field(default_factory=list)
     corpus: Corpus = field(default_factory=lambda: Corpus(()), repr=False)
     _signature: Hashable = field(default=(), repr=False)
@@ -70,25 +70,18 @@ class App:
             posts = {post.id: post for post in loaded.posts}
             index = KeywordIndex.open(config.data_dir / "index", posts.values())
             s = config.summary
-            cache = SummaryCache(config.data_dir / "summaries")
-            cache.warm(
-                posts.values(),
-                sentences=s.sentences,
-                comments=s.comments,
-                method=s.method,
-                progress=Bar("summarising posts", stream=stderr),
-            )
             summaries = Summaries(
                 sentences=s.sentences,
                 comments=s.comments,
                 method=s.method,
                 cache_dir=config.data_dir / "summaries",
             )
+            summaries.warm(posts.values(), progress=Bar("summarising posts", stream=stderr))
             outbox = Outbox(store, {}, PostIndex(posts), summaries)
         except BaseException:
             store.close()
             raise
-        app = cls(config, posts, store, index, summaries, outbox, cache, clock, corpus=corpus)
+        app = cls(config, posts, store, index, summaries, outbox, clock, corpus=corpus)
         app._signature = signature
         app._bad_files = frozenset(p.key for p in loaded.problems)  # said on stderr just now
         return app
@@ -137,15 +130,24 @@ class App:
         return self.clock()
 
     def add_sender(self, sender: Sender) -> None:
-        self.senders[sender.platform] = sender
         self.outbox.senders[sender.platform] = sender
 
+    @property
+    def digests(self) -> Outbox:
+        return self.outbox
+
+    def post_index(self) -> PostIndex:
+        return self.outbox.posts
+
+    def help_reply(self) -> Reply:
+        return self.commands.help_reply()
+
+    async def dispatch(self, cmd: Command) -> Reply:
+        """Run one command through the CommandSet, with this App as its context."""
+        return await self.commands.dispatch(self, cmd)
+
     def is_bot_admin(self, platform: str, user_id: str) -> bool:
-        if platform == "telegram":
-            return user_id in {str(uid) for uid in self.config.telegram.admins}
-        if platform == "console":
-            return user_id in self.config.console_admins
-        return False
+        return user_id in self.config.bot_admins(platform)
 
     def summary(self, post: Post) -> Summary:
         return self.summaries.summary(post)

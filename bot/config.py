@@ -90,13 +90,19 @@ class Config:
     feeds: tuple[FeedConfig, ...] = ()
     use_folder: bool = True  # False when the file lists feeds and names no corpus folder
     data_dir: Path = Path("data")
-    frontend: str = "auto"
+    frontends: tuple[str, ...] = ("auto",)  # bot.runner.FRONTENDS names, or auto
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     digest: DigestDefaults = field(default_factory=DigestDefaults)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     console_admins: tuple[str, ...] = ("console",)
     source: str = "<embedded default>"
+
+    def bot_admins(self, platform: str) -> frozenset[str]:
+        """The user ids that may run admin-only commands on ``platform`` (each platform's
+        section lists its own: ``[telegram] admins``, ``[console] admins``)."""
+        ids = {"console": self.console_admins, "telegram": self.telegram.admins}.get(platform, ())
+        return frozenset(str(uid) for uid in ids)
 
     def telegram_token(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The bot token from the environment variable named in the config, or None when it is
@@ -152,16 +158,14 @@ def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     base = path.parent
     corpus = _section(raw, "corpus", where, {"folder", "feeds"})
     data = _section(raw, "data", where, {"folder"})
-    botsec = _section(raw, "bot", where, {"frontend"})
+    botsec = _section(raw, "bot", where, {"frontend", "frontends"})
     console = _section(raw, "console", where, {"admins"})
     config = Config(
         corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
         feeds=_feeds(corpus.get("feeds", []), where),
         use_folder="folder" in corpus or not corpus.get("feeds"),
         data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
-        frontend=_choice(
-            botsec.get("frontend", "auto"), ("auto", "console", "telegram"), where, "bot.frontend"
-        ),
+        frontends=_frontends(botsec, where),
         summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
         digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
         telegram=_dataclass(
@@ -248,6 +252,21 @@ def _path(base: Path, value: Any, where: str, key: str) -> Path:
     return folder if folder.is_absolute() else base / folder
 
 
+def _frontends(botsec: dict[str, Any], where: str) -> tuple[str, ...]:
+    """``frontends = ["telegram", "slack"]``, or the older ``frontend = "telegram"``; the names
+    are checked against the platforms by ``bot.runner.choose_frontends``."""
+    if "frontend" in botsec and "frontends" in botsec:
+        raise ConfigError(f"{where}: set 'bot.frontends' only ('bot.frontend' is its old name)")
+    if "frontend" in botsec:
+        if not isinstance(botsec["frontend"], str):
+            raise ConfigError(f"{where}: 'bot.frontend' must be a string (or use 'bot.frontends')")
+        return (botsec["frontend"],)
+    names = _list_of(botsec.get("frontends", ["auto"]), str, where, "bot.frontends")
+    if not names:
+        raise ConfigError(f"{where}: 'bot.frontends' is empty; use [\"auto\"] or name one")
+    return tuple(names)
+
+
 def _choice(value: Any, allowed: tuple[str, ...], where: str, key: str) -> str:
     if value not in allowed:
         raise ConfigError(f"{where}: '{key}' is {value!r}; expected one of {', '.join(allowed)}")
@@ -313,7 +332,7 @@ def _validate(config: Config, where: str) -> None:
     ):
         if not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
-    _choice(d.frequency, ("daily", "weekly"), where, "digest.frequency")
+    _choice(d.frequency, inputs.FREQUENCIES, where, "digest.frequency")
     _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
     _choice(config.store.backend, STORE_BACKENDS, where, "store.backend")
     if not config.store.url_env.strip():

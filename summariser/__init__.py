@@ -7,6 +7,7 @@ This package never talks to chats, stores or schedulers; ``bot`` imports only wh
 from .cache import SummaryCache
 from .corpus import CorpusError, LoadResult, parse_file, parse_text
 from .extractive import KINDS, summarise
+from .files import fsync_dir, write_atomic
 from .folders import load_folder, scan_folder, seed_files
 from .models import Comment, Match, Post, Quote, SearchHit, Summary
 from .query import QueryError
@@ -31,6 +32,7 @@ __all__ = [
     "Summary",
     "SummaryCache",
     "SyncReport",
+    "fsync_dir",
     "load_folder",
     "parse_file",
     "parse_text",
@@ -42,4 +44,5 @@ __all__ = [
     "summarise_post",
     "top_comments",
     "words",
+    "write_atomic",
 ]

@@ -9,17 +9,15 @@ summary of the asked post is ignored and rewritten, never an error.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomic
 from .models import Post, Quote, Summary
 from .threads import summarise_post
 
@@ -106,39 +104,13 @@ class SummaryCache:
             log.warning("summary cache: cannot write %s (%s)", path, error)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def summary_to_json(summary: Summary) -> dict[str, Any]:
     return {
         "post_id": summary.post_id,
         "title": summary.title,
         "date": summary.date.isoformat(),
         "body": list(summary.body),
-        "comments": [{"ref": q.ref, "author": q.author, "text": q.text} for q in summary.comments],
+        "comments": [q.to_json() for q in summary.comments],
     }
 
 

@@ -115,6 +115,10 @@ class Quote:
     author: str | None
     text: str
 
+    def to_json(self) -> dict[str, str | None]:
+        """The quote as JSON writes it everywhere (``--json`` output, the summary cache)."""
+        return {"ref": self.ref, "author": self.author, "text": self.text}
+
 
 @dataclass(frozen=True)
 class Summary:

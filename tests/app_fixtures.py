@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Config, TelegramConfig
-from bot.platforms.telegram.frontend import TelegramFrontend
+from bot.platforms.telegram.frontend import TEST_POLLING, TelegramFrontend
+from bot.runner import Runner
 from tests.fakes.telegram_server import FakeTelegram
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -48,8 +49,21 @@ def open_app(tmp_path: Path, clock: FakeClock | None = None, **telegram: object)
 
 
 @asynccontextmanager
-async def running(tg: FakeTelegram, app: App) -> AsyncIterator[TelegramFrontend]:
-    """The real PTB Application polling the fake server (no scheduler: tests call tick)."""
-    frontend = TelegramFrontend(app, tg.token, scheduled=False)
-    async with frontend.serving():
-        yield frontend
+async def running(tg: FakeTelegram, app: App) -> AsyncIterator[Runner]:
+    """The real PTB Application polling the fake server inside a runner with no scheduler
+    (tests call ``runner.tick``); ``telegram(runner)`` is the front end."""
+    async with serving(TelegramFrontend(app, tg.token, polling=TEST_POLLING)) as runner:
+        yield runner
+
+
+@asynccontextmanager
+async def serving(frontend: TelegramFrontend) -> AsyncIterator[Runner]:
+    """``frontend`` started (and stopped on exit) by a runner whose scheduler does not run."""
+    async with Runner(frontend.app, [frontend]).serving(scheduled=False) as runner:
+        yield runner
+
+
+def telegram(runner: Runner) -> TelegramFrontend:
+    [frontend] = runner.frontends
+    assert isinstance(frontend, TelegramFrontend)
+    return frontend

@@ -1,6 +1,6 @@
 """The bot and the fake Bot API server as separate processes, for tests that kill -9 the bot.
 
-As a program this module *is* the bot: the production Telegram front end (``run_telegram``:
+As a program this module *is* the bot: the production Telegram front end in a runner (``run_bot``:
 polling, setMyCommands, the digest scheduler waking the outbox at once and every minute) on a
 data folder, pointed at a Bot API server, with a clock that starts at ``--now`` and runs at
 real speed::
@@ -209,7 +209,7 @@ def wait_until(
 def main(argv: list[str] | None = None) -> int:
     from bot.app import App
     from bot.config import Config, TelegramConfig
-    from bot.platforms.telegram.frontend import run_telegram
+    from bot.runner import run_bot
 
     parser = argparse.ArgumentParser(description="The Telegram bot with a clock set to --now.")
     for option in ("--data", "--corpus", "--base-url", "--now"):
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = App.open(config, clock=clock)
     try:
-        return run_telegram(app)
+        return run_bot(app, ["telegram"])
     finally:
         app.close()
 

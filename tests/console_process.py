@@ -40,7 +40,7 @@ def command(data: Path, corpus: Path, clock: Path, every: int = 1) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     from bot.app import App
     from bot.config import Config
-    from bot.platforms.console.frontend import run_console
+    from bot.runner import run_console
 
     parser = argparse.ArgumentParser(description="The console bot with a clock set by a file.")
     for option in ("--data", "--corpus", "--clock"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import PRIVATE, Chat, User, dispatch, parse
+from bot.chat.commands import PRIVATE, Chat, User, parse
 from tests.app_fixtures import FakeClock, make_config, open_app
 from tests.full_disk import Disk, small_disk
 
@@ -35,7 +35,7 @@ def app(tmp_path: Path) -> Iterator[App]:
 async def say(app: App, text: str) -> str:
     cmd = parse(text, ME, ADMIN)
     assert cmd is not None, text
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 @pytest.mark.parametrize("line", ["/post 999", "/why 999", "/read 999"])

@@ -14,12 +14,12 @@ from bot.chat.commands import (
     PRIVATE,
     Chat,
     Command,
+    CommandSet,
     User,
-    commands,
-    dispatch,
-    help_reply,
     parse,
 )
+from bot.chat.handlers import build_commands
+from bot.chat.reply import Run
 from bot.platforms.console.frontend import to_command
 from tests.app_fixtures import FakeClock, open_app
 
@@ -44,7 +44,7 @@ def app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
 async def say(app: App, text: str, chat: Chat = ME, user: User = USER) -> str:
     cmd = parse(text, chat, user, bot_username="digest_bot")
     assert cmd is not None, text
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 def test_parse_addresses_and_plain_text() -> None:
@@ -54,15 +54,16 @@ def test_parse_addresses_and_plain_text() -> None:
     assert parse("/subscribe@other_bot", GROUP_CHAT, USER, bot_username="digest_bot") is None
     assert parse("what about prisons?", ME, USER) == Command("ask", "what about prisons?", ME, USER)
     assert parse("what about prisons?", GROUP_CHAT, USER) is None
-    typed = to_command("subscribe 08:00")
+    typed = to_command("subscribe 08:00", build_commands())
     assert typed is not None and (typed.name, typed.args) == ("subscribe", "08:00")
-    assert to_command("   ") is None
+    assert to_command("   ", build_commands()) is None
 
 
 def test_help_lists_every_command_and_readme_agrees() -> None:
-    text = help_reply().plain_text()
+    commands = build_commands()
+    text = commands.help_reply().plain_text()
     readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\|", "|")
-    for spec in commands():
+    for spec in commands:
         assert spec.usage in text
         assert f"`{spec.usage}`" in readme, f"README does not document {spec.usage}"
 
@@ -220,3 +221,22 @@ async def test_a_post_dropped_into_seeds_is_picked_up_at_the_next_tick(
     await app.tick(clock())
     assert "Zebra" not in await say(app, "/latest 1")
     assert "Nothing in the posts or comments matches" in await say(app, "/ask zebra")
+
+
+async def test_buttons_run_commands_of_the_same_set(app: App) -> None:
+    more = app.commands.press(Run("more", ("004", "3")), ME, USER)
+    assert more is not None and (more.name, more.args, more.pressed) == ("more", "004 3", True)
+    assert (await app.dispatch(more)).plain_text().count("\n— [") == 6
+    full = app.commands.press(Run("post", ("004",)), ME, USER)
+    assert full is not None
+    assert await app.dispatch(full) == await app.dispatch(Command("post", "004", ME, USER))
+    assert app.commands.press(Run("bogus", ("zzz",)), ME, USER) is None
+    typed = await say(app, "/more 004 3")  # a button's command is not one a user can type
+    assert typed == "Unknown command /more. Send /help for the list."
+    assert "/more" not in app.commands.help_reply().plain_text()
+
+
+def test_a_command_name_declared_twice_is_refused() -> None:
+    [spec, *_] = build_commands()
+    with pytest.raises(ValueError, match="command /start is declared twice"):
+        CommandSet([spec, spec])

@@ -1,7 +1,7 @@
 """kill -9 the running Telegram bot during a scheduled broadcast, and keep it down across send
 times: nothing is missed, nothing is sent twice except a send that was in flight at the kill.
 
-The crash test runs the production front end (``tests/bot_process.py``: ``run_telegram`` with
+The crash test runs the production front end (``tests/bot_process.py``: ``run_bot`` with
 its scheduler, on the real clock, since APScheduler wakes at real instants) as a child process
 against the loopback Bot API server (30 msg/s, 20/min per group enforced), which runs on a
 thread of the test process so it outlives every kill. The
@@ -216,9 +216,9 @@ def daily_digests(tg: FakeTelegram, chat: int) -> list[str]:
 
 async def up(tg: FakeTelegram, app: App, clock: FakeClock, until: datetime) -> None:
     """The bot runs from ``clock()`` to ``until``, its scheduler waking every 5 minutes."""
-    async with running(tg, app) as frontend:
+    async with running(tg, app) as runner:
         while clock() < until:
-            await frontend.tick(clock())
+            await runner.tick(clock())
             clock.advance(minutes=5)
 
 

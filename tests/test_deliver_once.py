@@ -88,7 +88,7 @@ async def test_slow_digest_command_racing_the_minute_tick_arrives_once(
     """/digest's first message takes 1.5 s to be answered (it reached the chat at once); the
     minute tick comes meanwhile and finds the delivery pending."""
     fake_telegram.set_admins(GROUP, [CHAT])
-    async with running(fake_telegram, app) as frontend:
+    async with running(fake_telegram, app) as runner:
         fake_telegram.inject_message(
             "/subscribe 20:00 Europe/London", chat_id=chat if chat < 0 else None, user_id=CHAT
         )
@@ -97,11 +97,11 @@ async def test_slow_digest_command_racing_the_minute_tick_arrives_once(
         fake_telegram.inject_message("/digest", chat_id=chat if chat < 0 else None, user_id=CHAT)
         await fake_telegram.wait_until(lambda: len(digests(fake_telegram, chat)) == 1)
         [pending] = app.store.deliveries(state="pending")
-        await frontend.tick(clock.advance(minutes=1))  # while the first answer is awaited
+        await runner.tick(clock.advance(minutes=1))  # while the first answer is awaited
         await fake_telegram.wait_until(
             lambda: app.store.get_delivery(pending.id).state == "sent",  # type: ignore[union-attr]
             timeout=10,
         )
-        await frontend.tick(clock.advance(minutes=1))
+        await runner.tick(clock.advance(minutes=1))
     assert len(digests(fake_telegram, chat)) == 1
     assert fake_telegram.duplicates() == {}

@@ -190,7 +190,7 @@ def test_deploy_config_loads_and_run_without_a_token_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = load_config(DEPLOY / "config.toml")
-    assert config.frontend == "telegram" and config.telegram.token_env == TOKEN_ENV
+    assert config.frontends == ("telegram",) and config.telegram.token_env == TOKEN_ENV
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     argv = ["--config", str(DEPLOY / "config.toml"), "--corpus", str(SEEDS)]
     assert main([*argv, "--data", str(tmp_path / "data"), "run"]) == 2

@@ -257,7 +257,7 @@ async def test_digest_command_on_a_disk_that_fills_up_while_sending(
     the chat is told it was delivered and that the disk is full; neither the next minute nor a
     restart on the still full disk sends it again; /digest meanwhile says nothing was sent."""
     app = open_on(disk, tmp_path, fake_telegram, clock)
-    async with running(fake_telegram, app) as frontend:
+    async with running(fake_telegram, app) as runner:
         await answer(fake_telegram, "/subscribe 20:00 Europe/London")
         fake_telegram.delay_response(0.5, chat_id=CHAT)
         fake_telegram.inject_message("/digest", user_id=CHAT)
@@ -266,16 +266,16 @@ async def test_digest_command_on_a_disk_that_fills_up_while_sending(
         await fake_telegram.wait_until(lambda: len(fake_telegram.sent(CHAT)) >= 3, timeout=10)
         assert fake_telegram.sent(CHAT)[-1].text == DELIVERED
         assert any(str(disk.root / "data" / "store") in m for m in full_writes(caplog))
-        await frontend.tick(clock.advance(minutes=1))
+        await runner.tick(clock.advance(minutes=1))
     app.close()
 
     app = open_on(disk, tmp_path, fake_telegram, clock)  # restarted, the disk still full
-    async with running(fake_telegram, app) as frontend:
-        await frontend.tick(clock.advance(minutes=1))
+    async with running(fake_telegram, app) as runner:
+        await runner.tick(clock.advance(minutes=1))
         assert await answer(fake_telegram, "/digest") == NOT_SENT
         assert len(digests(fake_telegram)) == 1
         disk.free()
-        await frontend.tick(clock.advance(minutes=1))
+        await runner.tick(clock.advance(minutes=1))
         before = len(digests(fake_telegram))
         fake_telegram.inject_message("/digest", user_id=CHAT)  # space is back: the rest
         await fake_telegram.wait_until(lambda: len(digests(fake_telegram)) > before, timeout=10)

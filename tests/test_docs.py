@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.commands import REGISTRY
+from bot.chat.handlers import build_commands
 from bot.cli import build_parser
 from bot.config import DigestDefaults, StoreConfig, SummaryConfig, TelegramConfig
 
@@ -70,12 +70,12 @@ def test_every_global_option_is_in_the_readme() -> None:
 
 def test_every_chat_command_and_alias_is_in_the_readme() -> None:
     chat = section(readme(), "Chatting with the bot")
-    for name in REGISTRY:
+    for name in build_commands().names():
         assert f"`/{name}" in chat, f"/{name} is not in README's chat commands"
 
 
 def config_keys() -> set[str]:
-    keys = {"corpus.folder", "data.folder", "bot.frontend", "console.admins"}
+    keys = {"corpus.folder", "data.folder", "bot.frontends", "console.admins"}
     for prefix, cls in (("summary", SummaryConfig), ("digest", DigestDefaults)):
         keys |= {f"{prefix}.{f.name}" for f in fields(cls)}
     keys |= {f"store.{f.name}" for f in fields(StoreConfig)}

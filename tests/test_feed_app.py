@@ -4,12 +4,13 @@ posts go into digests and /ask answers, and a new entry is in the next digest.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
-from bot.chat.commands import dispatch, parse
+from bot.chat.commands import parse
 from bot.config import FeedConfig
 from tests.app_fixtures import FakeClock
 from tests.fakes.feed_server import FeedServer
@@ -34,7 +35,7 @@ async def server() -> AsyncIterator[FeedServer]:
 async def say(app: App, text: str) -> str:
     cmd = parse(text, ME, USER, bot_username="digest_bot")
     assert cmd is not None
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 async def test_feed_posts_in_digests_and_answers_and_a_new_entry_is_in_the_next_digest(
@@ -73,5 +74,23 @@ async def test_feed_posts_in_digests_and_answers_and_a_new_entry_is_in_the_next_
         assert [item.title for _, d in sender.arrived[1:] for item in d.items] == [
             "Leeks in the snow"
         ]
+    finally:
+        app.close()
+
+
+async def test_stats_tells_admins_about_a_feed_failing_for_a_day(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    clock = FakeClock()
+    server.status("/feed/", 500)
+    config = feed_config(tmp_path, FeedConfig(server.url("/feed/"), name="garden"))
+    app = App.open(replace(config, console_admins=(USER.id,)), clock=clock)
+    try:
+        await app.corpus.refresh(clock.now)  # fails: 06:00 Monday
+        await app.corpus.refresh(clock.advance(hours=23))  # fails again, not a day yet
+        assert "Feed 'garden'" not in await say(app, "/stats")
+        await app.corpus.refresh(clock.advance(hours=2))  # 25 hours of failures
+        stats = await say(app, "/stats")
+        assert "Feed 'garden' failing for 1 day: HTTP 500 (internal server error)" in stats
     finally:
         app.close()

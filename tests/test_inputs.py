@@ -13,12 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import PRIVATE, Chat, User, dispatch, parse
-from bot.chat.reply import CallbackData
+from bot.chat.commands import PRIVATE, Chat, User, parse
 from bot.cli import main
 from bot.config import ConfigError, load_config
-from bot.errors import UsageError
-from bot.platforms.telegram.inline import callback_reply
 from tests.app_fixtures import FakeClock, open_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +34,7 @@ def app(tmp_path: Path) -> Iterator[App]:
 async def say(app: App, text: str) -> str:
     cmd = parse(text, ME, USER)
     assert cmd is not None, text
-    return (await dispatch(app, cmd)).plain_text()
+    return (await app.dispatch(cmd)).plain_text()
 
 
 @pytest.mark.parametrize(
@@ -183,14 +180,3 @@ def test_cli_numbers_are_ascii_digits_too(
     assert leaving.value.code == 2
     err = capsys.readouterr().err
     assert f"'{number}' is not a whole number" in err and err.count("\n") == 1
-
-
-async def test_a_forged_more_comments_button_with_a_superscript_has_expired(app: App) -> None:
-    for count in ("²", "٣"):
-        data = CallbackData("more", ("000", count)).encode()
-        with pytest.raises(UsageError, match=r"^That button has expired\.$"):
-            callback_reply(app, data)
-    assert (
-        "Top comments"
-        in callback_reply(app, CallbackData("more", ("000", "3")).encode()).plain_text()
-    )

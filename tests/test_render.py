@@ -17,15 +17,14 @@ from bot.chat.render import (
 )
 from bot.chat.reply import (
     Button,
-    Callback,
-    CallbackData,
     Heading,
     OpenUrl,
     Paragraph,
     Preformatted,
     Quote,
     Reply,
-    SwitchInlineQuery,
+    Run,
+    Share,
     bold,
     code,
     italic,
@@ -48,7 +47,7 @@ SAMPLE = Reply(
         Quote("I <3 probation.\n\nSecond para.", "[5.1] Probation Officer"),
         Preformatted("a  | b\n1  | 2"),
     ),
-    buttons=((Button("More", Callback("more:000:2")),),),
+    buttons=((Button("More", Run("more", ("000", "2"))),),),
 )
 
 
@@ -110,7 +109,7 @@ def test_empty_reply_gives_no_messages() -> None:
 
 def test_long_reply_splits_on_paragraphs_with_buttons_on_the_last() -> None:
     paragraphs = [f"Paragraph {i}: " + "word " * 150 for i in range(40)]
-    share = ((Button("Share", SwitchInlineQuery("0")),),)
+    share = ((Button("Share", Share("000")),),)
     reply = Reply(Reply.text(*paragraphs).blocks, buttons=share)
     messages = render_telegram_html(reply)
     assert len(messages) == 8  # 5 paragraphs of 766 units + separators per message
@@ -180,42 +179,9 @@ def test_flags_are_not_cut_in_half() -> None:
         assert all(len(t[1 if t.startswith("x") else 0 :]) % 2 == 0 for t in texts)
 
 
-# ------------------------------------------------------------------ callback data and buttons
-
-
-def test_callback_data_round_trips() -> None:
-    data = CallbackData("more", ("000_63c8db97991e146f", "2"))
-    assert data.encode() == "more:000_63c8db97991e146f:2"
-    assert CallbackData.decode("more:000_63c8db97991e146f:2") == data
-    assert data.button("More comments") == Button("More comments", Callback(data.encode()))
-
-
-def test_callback_data_refuses_what_telegram_would() -> None:
-    with pytest.raises(ValueError, match="65 bytes"):
-        CallbackData("more", ("x" * 60,)).encode()
-    with pytest.raises(ValueError, match="may not contain ':'"):
-        CallbackData("more", ("a:b",))
-    with pytest.raises(ValueError, match="not callback data"):
-        CallbackData.decode("é" * 33)
-    with pytest.raises(ValueError, match="66 bytes"):
-        Callback("é" * 33)
+def test_unsafe_button_urls_are_refused() -> None:
     with pytest.raises(ValueError, match="http, https or tg"):
         OpenUrl("javascript:alert(1)")
-
-
-@given(
-    st.text(st.characters(codec="utf-8", exclude_characters=":"), min_size=1),
-    st.lists(st.text(st.characters(codec="utf-8", exclude_characters=":"))),
-)
-def test_every_encoded_callback_data_fits_and_round_trips(action: str, args: list[str]) -> None:
-    data = CallbackData(action, tuple(args))
-    try:
-        encoded = data.encode()
-    except ValueError:
-        assert len(":".join([action, *args]).encode("utf-8")) > 64
-        return
-    assert 1 <= len(encoded.encode("utf-8")) <= 64
-    assert CallbackData.decode(encoded) == data
 
 
 # ------------------------------------------------------------------ property tests

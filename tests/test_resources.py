@@ -24,7 +24,7 @@ from bot.config import DigestDefaults
 from bot.domain.records import Subscriber
 from bot.store.tinydb.store import Store
 from summariser import CorpusError, parse_file
-from tests.app_fixtures import SEEDS, FakeClock, open_app, running
+from tests.app_fixtures import SEEDS, FakeClock, open_app, running, telegram
 from tests.bot_process import BotProcess, ServerThread, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import bot_user
@@ -287,15 +287,15 @@ async def test_a_groups_answers_beyond_the_waiting_limit_are_dropped_and_logged(
     app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
     fake_telegram.rate_limit = True
     try:
-        async with running(fake_telegram, app) as frontend:
-            frontend.replies.max_waiting = 3
+        async with running(fake_telegram, app) as runner:
+            telegram(runner).replies.max_waiting = 3
             for word in words:
                 fake_telegram.inject_message(f"/ask {word}", chat_id=group, user_id=7)
             fake_telegram.inject_message("/ask probation", user_id=42)
             await fake_telegram.wait_for("sendMessage", chat_id=42, timeout=2)
             sent = lambda: len(fake_telegram.sent(group))  # noqa: E731
             await fake_telegram.wait_until(
-                lambda: sent() + frontend.replies.dropped == len(words), timeout=15
+                lambda: sent() + telegram(runner).replies.dropped == len(words), timeout=15
             )
     finally:
         app.close()

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from bot.chat.reply import (
     Button,
-    CallbackData,
     Heading,
     OpenUrl,
     Paragraph,
     Preformatted,
     Quote,
     Reply,
+    Run,
     bold,
     italic,
     link,
@@ -112,7 +112,7 @@ def test_a_long_reply_stays_within_slacks_limits_and_loses_no_word() -> None:
     blocks += [Quote(f"comment {i} " + sentence, f"[{i}] Someone") for i in range(80)]
     reply = Reply(
         tuple(blocks),
-        ((CallbackData("more", ("abc", "3")).button("More comments"),),),
+        ((Button("More comments", Run("more", ("abc", "3"))),),),
     )
     messages = render_blocks(reply)
     assert len(messages) == 2
@@ -144,14 +144,14 @@ def test_buttons_carry_their_data_and_links_only_safe_urls() -> None:
                 link("x", "javascript:alert(1)"),
             ),
         ),
-        ((CallbackData("full", ("abc",)).button("Full summary"),),),
+        ((Button("Full summary", Run("post", ("abc",))),),),
     )
     [message] = render_blocks(reply)
     section, actions = message.blocks
     assert "<https://example.org/a%7Cb|the post>" in section["text"]["text"]
     assert "javascript" not in section["text"]["text"].split("|")[0]
     [button] = actions["elements"]
-    assert (button["value"], button["action_id"]) == ("full:abc", "cb:0:0")
+    assert (button["value"], button["action_id"]) == ("post:abc", "cb:0:0")
     [url_message] = render_blocks(
         Reply.text("x").__class__((), ((Button("Open", OpenUrl("https://example.org")),),))
     )

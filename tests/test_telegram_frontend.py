@@ -12,9 +12,9 @@ import pytest
 
 from bot import redact
 from bot.app import App
-from bot.chat.commands import commands
+from bot.chat.handlers import build_commands
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options
-from tests.app_fixtures import FakeClock, open_app, running
+from tests.app_fixtures import FakeClock, open_app, running, serving
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
 from tests.fakes.telegram_updates import BOT_USERNAME
 
@@ -45,10 +45,10 @@ async def test_start_help_and_command_menu(fake_telegram: FakeTelegram, app: App
     async with running(fake_telegram, app):
         [menu] = fake_telegram.calls_to("setMyCommands")
         names = [c["command"] for c in menu.params["commands"]]
-        assert names == [spec.name for spec in commands()]
+        assert names == [spec.name for spec in build_commands()]
         assert "Hello!" in await reply_to(fake_telegram, "/start", 42, user_id=42)
         help_text = await reply_to(fake_telegram, "/help", 42, user_id=42)
-        for spec in commands():
+        for spec in build_commands():
             assert spec.usage.replace("<", "&lt;").replace(">", "&gt;") in help_text
 
 
@@ -146,13 +146,13 @@ async def test_scheduled_digest_to_several_chats(
     fake_telegram: FakeTelegram, app: App, clock: FakeClock
 ) -> None:
     chats = [11, 12, 13, 14]
-    async with running(fake_telegram, app) as frontend:
+    async with running(fake_telegram, app) as runner:
         for chat in chats:
             await reply_to(fake_telegram, "/subscribe 07:00 Europe/London", chat, user_id=chat)
         fake_telegram.block(12)
         fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=13, times=1)
         clock.advance(hours=2)  # 08:00 London: everyone is due
-        await frontend.tick(clock())
+        await runner.tick(clock())
         states = {d.chat_id: d.state for d in app.store.deliveries()}
         assert states == {"11": "sent", "12": "blocked", "13": "sent", "14": "sent"}
         blocked = app.store.get_subscriber("telegram", "12")
@@ -162,21 +162,21 @@ async def test_scheduled_digest_to_several_chats(
             assert first.startswith("<b>Daily digest, Monday 23 November 2026</b>")
         assert fake_telegram.errors(429) == 1 and fake_telegram.duplicates() == {}
         counts = {chat: len(fake_telegram.sent(chat)) for chat in chats}
-        await frontend.tick(clock.advance(minutes=5))  # nothing new is due: nothing is sent
+        await runner.tick(clock.advance(minutes=5))  # nothing new is due: nothing is sent
         assert {chat: len(fake_telegram.sent(chat)) for chat in chats} == counts
 
 
 async def test_timeout_after_sending_marks_unknown(
     fake_telegram: FakeTelegram, app: App, clock: FakeClock
 ) -> None:
-    async with running(fake_telegram, app) as frontend:
+    async with running(fake_telegram, app) as runner:
         await reply_to(fake_telegram, "/subscribe 07:00 Europe/London", 21, user_id=21)
         app.outbox.send_timeout = 0.3
         fake_telegram.delay_response(2.0, chat_id=21)
-        await frontend.tick(clock.advance(hours=2))
+        await runner.tick(clock.advance(hours=2))
         [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
         assert delivery.state == "unknown"
-        await frontend.tick(clock.advance(minutes=1))
+        await runner.tick(clock.advance(minutes=1))
         assert len(fake_telegram.calls_to("sendMessage")) == 2  # reported, never resent
 
 
@@ -185,15 +185,15 @@ async def test_a_digest_cut_short_by_429s_resumes_after_the_messages_that_arrive
 ) -> None:
     """The second message of a two-message digest meets 429s beyond the limiter's 3 retries:
     the first is recorded as delivered, the next run sends only the second."""
-    async with running(fake_telegram, app) as frontend:
+    async with running(fake_telegram, app) as runner:
         await reply_to(fake_telegram, "/subscribe 07:00 Europe/London", 21, user_id=21)
         await reply_to(fake_telegram, "/posts 5", 21, user_id=21)
         answers = len(fake_telegram.sent(21))
         fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=21, times=4, after=1)
-        await frontend.tick(clock.advance(hours=2))
+        await runner.tick(clock.advance(hours=2))
         [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
         assert (delivery.state, len(delivery.message_ids)) == ("pending", 1)
-        await frontend.tick(clock.advance(minutes=1))
+        await runner.tick(clock.advance(minutes=1))
         [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
         assert (delivery.state, len(delivery.message_ids)) == ("sent", 2)
     digest = [c.text or "" for c in fake_telegram.sent(21)[answers:]]
@@ -228,11 +228,11 @@ async def test_webhook_mode_with_secret(
         tmp_path, clock, base_url=fake_telegram.base_url, mode="webhook",
         webhook_port=port, webhook_url=url,
     )  # fmt: skip
-    frontend = TelegramFrontend(app, fake_telegram.token, scheduled=False)
     options = webhook_options(app)
     del options["allowed_updates"]
+    frontend = TelegramFrontend(app, fake_telegram.token, webhook=options)
     try:
-        async with frontend.serving(webhook=options):
+        async with serving(frontend):
             assert fake_telegram.webhook["secret"] == "s3cret-Value_1"
             fake_telegram.inject_message("/start", user_id=42)
             [reply] = await fake_telegram.wait_for("sendMessage", chat_id=42)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.platforms.telegram.frontend import TelegramFrontend, file_url
+from bot.platforms.telegram.frontend import TEST_POLLING, TelegramFrontend, file_url
 from bot.platforms.telegram.menu import Backoff
-from tests.app_fixtures import FakeClock, open_app
+from tests.app_fixtures import FakeClock, open_app, serving
 from tests.bot_process import ServerThread, start_cli, wait_until
 from tests.fakes.telegram_server import ApiError, FakeTelegram
 from tests.test_telegram_startup import assert_token_nowhere, write_config
@@ -58,9 +58,9 @@ async def test_menu_failures_do_not_stop_the_start_and_are_retried_with_back_off
     fake_telegram: FakeTelegram, app: App, caplog: pytest.LogCaptureFixture, error: ApiError
 ) -> None:
     fake_telegram.fail("setMyCommands", error, times=3)
-    frontend = TelegramFrontend(app, fake_telegram.token, scheduled=False)
+    frontend = TelegramFrontend(app, fake_telegram.token, polling=TEST_POLLING)
     frontend.menu.backoff = Backoff(first=0.1, most=0.4)
-    async with frontend.serving():
+    async with serving(frontend):
         assert (await ask_start(fake_telegram)).startswith("Hello!")
         await fake_telegram.wait_until(lambda: frontend.menu.done, timeout=10)
         calls = fake_telegram.calls_to("setMyCommands")
@@ -77,9 +77,9 @@ async def test_stopping_while_the_menu_is_retried_stops_the_retries(
     fake_telegram: FakeTelegram, app: App
 ) -> None:
     fake_telegram.fail("setMyCommands", ApiError.server_error(), times=None)
-    frontend = TelegramFrontend(app, fake_telegram.token, scheduled=False)
+    frontend = TelegramFrontend(app, fake_telegram.token, polling=TEST_POLLING)
     frontend.menu.backoff = Backoff(first=0.05, most=0.05)
-    async with frontend.serving():
+    async with serving(frontend):
         await fake_telegram.wait_until(lambda: len(fake_telegram.calls_to("setMyCommands")) >= 3)
     tried = len(fake_telegram.calls_to("setMyCommands"))
     await asyncio.sleep(0.2)
@@ -130,8 +130,8 @@ async def test_a_self_hosted_server_under_its_own_path_serves_files(tmp_path: Pa
         file_id = tg.add_file(b"minutes of the meeting", "minutes.txt")
         app = open_app(tmp_path, FakeClock(), base_url=tg.base_url)
         try:
-            frontend = TelegramFrontend(app, tg.token, scheduled=False)
-            async with frontend.serving():
+            frontend = TelegramFrontend(app, tg.token, polling=TEST_POLLING)
+            async with serving(frontend):
                 found = await frontend.application.bot.get_file(file_id)
                 assert await found.download_as_bytearray() == b"minutes of the meeting"
         finally:

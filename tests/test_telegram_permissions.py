@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.chat.commands import commands
+from bot.chat.handlers import build_commands
 from tests.app_fixtures import FakeClock, open_app, running
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import BOT_USERNAME
@@ -110,7 +110,7 @@ EXAMPLES = {
 }
 
 
-@pytest.mark.parametrize("name", [spec.name for spec in commands()])
+@pytest.mark.parametrize("name", [spec.name for spec in build_commands()])
 async def test_every_command_answers_over_telegram(
     fake_telegram: FakeTelegram, app: App, name: str
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.chat.throttle import KEPT, CommandThrottle
-from tests.app_fixtures import FakeClock, open_app, running
+from tests.app_fixtures import FakeClock, open_app, running, telegram
 from tests.fakes.telegram_server import FakeTelegram
 
 
@@ -89,8 +89,8 @@ async def test_a_chat_flooding_the_bot_is_told_once_and_others_are_answered(
     flooder, other = 42, 43
     app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
     try:
-        async with running(fake_telegram, app) as frontend:
-            frontend.throttle = CommandThrottle(per_minute=20, burst=10, clock=Clock())
+        async with running(fake_telegram, app) as runner:
+            telegram(runner).throttle = CommandThrottle(per_minute=20, burst=10, clock=Clock())
             for _ in range(25):
                 fake_telegram.inject_message("/latest 1", user_id=flooder)
             fake_telegram.inject_message("/ask probation", user_id=other)
@@ -109,8 +109,8 @@ async def test_button_presses_count_and_the_one_over_gets_a_toast(
 ) -> None:
     app = open_app(tmp_path, FakeClock(), base_url=fake_telegram.base_url)
     try:
-        async with running(fake_telegram, app) as frontend:
-            frontend.throttle = CommandThrottle(per_minute=20, burst=2, clock=Clock())
+        async with running(fake_telegram, app) as runner:
+            telegram(runner).throttle = CommandThrottle(per_minute=20, burst=2, clock=Clock())
             for _ in range(3):
                 fake_telegram.inject_callback_query("more:004:3", user_id=42)
             toasts = await fake_telegram.wait_for("answerCallbackQuery", 3)

@@ -13,7 +13,6 @@ Telegram counts a message's length in UTF-16 code units of the text after parsin
 
 from __future__ import annotations
 
-import enum
 import html
 import unicodedata
 from bisect import bisect_right
@@ -40,13 +39,15 @@ SENTENCE_ENDS = frozenset(".!?…。！？")
 CLOSERS = frozenset("\"')]»”’")
 
 
-class Mark(enum.Enum):
-    BOLD = "b"
-    ITALIC = "i"
-    CODE = "code"
-    PRE = "pre"
-    QUOTE = "blockquote"
-    LINK = "a"
+Mark = Style  # the marks around a piece of text are the styles of bot.chat.reply
+_TAGS = {
+    Mark.BOLD: "b",
+    Mark.ITALIC: "i",
+    Mark.CODE: "code",
+    Mark.PRE: "pre",
+    Mark.QUOTE: "blockquote",
+    Mark.LINK: "a",
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,6 @@ def utf16_len(text: str) -> int:
 
 # ---------------------------------------------------------------- layout
 
-_SPAN_MARKS = {Style.BOLD: Mark.BOLD, Style.ITALIC: Mark.ITALIC, Style.CODE: Mark.CODE}
-
 
 def _block_pieces(block: Block) -> list[Piece]:
     if isinstance(block, Heading):
@@ -98,8 +97,8 @@ def _block_pieces(block: Block) -> list[Piece]:
     for span in block.spans:
         if span.style is Style.LINK and span.url is not None and is_safe_url(span.url):
             result.append(((Marked(Mark.LINK, span.url),), span.text))
-        elif span.style in _SPAN_MARKS:
-            result.append(((Marked(_SPAN_MARKS[span.style]),), span.text))
+        elif span.style in (Style.BOLD, Style.ITALIC, Style.CODE):
+            result.append(((Marked(span.style),), span.text))
         else:
             result.append(((), span.text))
     return result
@@ -252,7 +251,7 @@ def pack(blocks: Sequence[list[Piece]], limit: int, cost: Cost) -> list[list[Pie
 def _open_tag(marked: Marked) -> str:
     if marked.mark is Mark.LINK:
         return f'<a href="{html.escape(marked.url, quote=True)}">'
-    return f"<{marked.mark.value}>"
+    return f"<{_TAGS[marked.mark]}>"
 
 
 def telegram_html(pieces: Sequence[Piece]) -> str:
@@ -264,13 +263,13 @@ def telegram_html(pieces: Sequence[Piece]) -> str:
         while common < min(len(stack), len(marks)) and stack[common] == marks[common]:
             common += 1
         while len(stack) > common:
-            out.append(f"</{stack.pop().mark.value}>")
+            out.append(f"</{_TAGS[stack.pop().mark]}>")
         for marked in marks[common:]:
             out.append(_open_tag(marked))
             stack.append(marked)
         out.append(html.escape(text, quote=False))
     while stack:
-        out.append(f"</{stack.pop().mark.value}>")
+        out.append(f"</{_TAGS[stack.pop().mark]}>")
     return "".join(out)
 
 

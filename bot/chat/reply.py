@@ -6,17 +6,16 @@ buttons and a few flags. It says nothing about markup: :mod:`bot.chat.render` tu
 HTML, Slack mrkdwn or plain console text. Every string in a Reply is plain text; corpus text is
 never interpreted as markup by any renderer.
 
-Callback data for buttons is built with :class:`CallbackData`, which keeps every value within
-Telegram's 64-byte limit.
+Buttons carry platform-neutral actions (:class:`Run` a command, :class:`Share` a post,
+:class:`OpenUrl`); each platform renders them its own way, within its own limits.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-CALLBACK_DATA_MAX_BYTES = 64
 SAFE_URL_SCHEMES = frozenset({"http", "https", "tg"})
 
 
@@ -34,13 +33,16 @@ def is_safe_url(url: str) -> bool:
 
 
 class Style(enum.Enum):
-    """How an inline span looks."""
+    """How text looks: a Span's style, and (with PRE and QUOTE, which only blocks give) the
+    marks the renderers put around a piece of text."""
 
     PLAIN = "plain"
     BOLD = "bold"
     ITALIC = "italic"
     CODE = "code"
     LINK = "link"
+    PRE = "pre"  # a Preformatted block
+    QUOTE = "quote"  # a Quote block
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Span:
     def __post_init__(self) -> None:
         if (self.style is Style.LINK) != (self.url is not None):
             raise ValueError("a Span has a url exactly when its style is LINK")
+        if self.style in (Style.PRE, Style.QUOTE):
+            raise ValueError("PRE and QUOTE are block styles: use Preformatted or Quote")
 
 
 def plain(text: str) -> Span:
@@ -132,25 +136,21 @@ Block = Heading | Paragraph | Quote | Preformatted
 
 
 @dataclass(frozen=True)
-class Callback:
-    """Pressing the button sends ``data`` back to the bot (at most 64 bytes of UTF-8)."""
+class Run:
+    """Pressing the button runs ``/command args...`` in the chat it was pressed in (through
+    the CommandSet, like a typed command). How the press comes back is the platform's matter
+    (Telegram: callback data within its 64 bytes, see bot.platforms.telegram.buttons)."""
 
-    data: str
-
-    def __post_init__(self) -> None:
-        size = len(self.data.encode("utf-8"))
-        if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(
-                f"callback data is {size} bytes; expected 1-{CALLBACK_DATA_MAX_BYTES}: "
-                f"{self.data!r}"
-            )
+    command: str
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class SwitchInlineQuery:
-    """Pressing the button lets the user pick a chat and starts ``@bot query`` there."""
+class Share:
+    """Offer to share the post ``post_id`` in another chat (Telegram: inline mode). A platform
+    with no way to do that leaves the button out."""
 
-    query: str
+    post_id: str
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class OpenUrl:
             raise ValueError(f"button URL must be http, https or tg: {self.url!r}")
 
 
-Action = Callback | SwitchInlineQuery | OpenUrl
+Action = Run | Share | OpenUrl
 
 
 @dataclass(frozen=True)
@@ -190,45 +190,3 @@ class Reply:
     def plain_text(self) -> str:
         """The text a reader sees, blocks separated by blank lines (no markup, no URLs)."""
         return "\n\n".join(block.plain() for block in self.blocks if block.plain().strip())
-
-
-@dataclass(frozen=True)
-class CallbackData:
-    """Compact button data such as ``more:000:2``: an action name and string arguments.
-
-    Parts may not contain ``:``; :meth:`encode` raises ValueError when the result would exceed
-    Telegram's 64-byte limit, so a too-long value is caught where the button is built.
-    """
-
-    action: str
-    args: tuple[str, ...] = field(default=())
-
-    SEPARATOR = ":"
-
-    def __post_init__(self) -> None:
-        for part in (self.action, *self.args):
-            if self.SEPARATOR in part:
-                raise ValueError(f"callback data part may not contain ':': {part!r}")
-        if not self.action:
-            raise ValueError("callback data needs an action name")
-
-    def encode(self) -> str:
-        data = self.SEPARATOR.join((self.action, *self.args))
-        size = len(data.encode("utf-8"))
-        if size > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(
-                f"callback data is {size} bytes, over Telegram's {CALLBACK_DATA_MAX_BYTES}: "
-                f"{data!r}"
-            )
-        return data
-
-    @classmethod
-    def decode(cls, data: str) -> CallbackData:
-        """Parse button data; ValueError for data this bot could not have produced."""
-        if not data or len(data.encode("utf-8")) > CALLBACK_DATA_MAX_BYTES:
-            raise ValueError(f"not callback data of this bot: {data!r}")
-        action, *args = data.split(cls.SEPARATOR)
-        return cls(action, tuple(args))
-
-    def button(self, label: str) -> Button:
-        return Button(label, Callback(self.encode()))

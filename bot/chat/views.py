@@ -1,7 +1,7 @@
 """Platform-neutral replies for posts, summaries, search answers and digests.
 
 Everything quoted from the corpus goes into plain spans or Quote blocks, so no renderer ever
-treats a commenter's text as markup. Buttons carry compact callback data (see bot.chat.reply).
+treats a commenter's text as markup. Buttons run commands or share a post (bot.chat.reply).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from bot.chat.reply import (
     Block,
     Button,
-    CallbackData,
     Heading,
     Paragraph,
     Quote,
     Reply,
+    Run,
+    Share,
     Span,
-    SwitchInlineQuery,
     bold,
     italic,
     plain,
@@ -32,13 +32,13 @@ def _source(ref: str, author: str | None) -> str:
 
 
 def post_buttons(post_id: str, *, comments_shown: int) -> tuple[tuple[Button, ...], ...]:
-    """Share, more comments and full summary buttons for one post (all within 64 bytes)."""
+    """Share, more comments and full summary buttons for one post."""
     alias = short_id(post_id)
     return (
         (
-            Button("Share", SwitchInlineQuery(f"post {alias}")),
-            CallbackData("more", (alias, str(comments_shown))).button("More comments"),
-            CallbackData("full", (alias,)).button("Full summary"),
+            Button("Share", Share(alias)),
+            Button("More comments", Run("more", (alias, str(comments_shown)))),
+            Button("Full summary", Run("post", (alias,))),
         ),
     )
 
@@ -154,9 +154,9 @@ def _digest_buttons(digest: Digest) -> tuple[tuple[Button, ...], ...]:
         alias = item.short_id
         rows.append(
             (
-                Button(f"Share {alias}", SwitchInlineQuery(f"post {alias}")),
-                CallbackData("more", (alias, str(len(item.comments)))).button(f"More {alias}"),
-                CallbackData("full", (alias,)).button(f"Full {alias}"),
+                Button(f"Share {alias}", Share(alias)),
+                Button(f"More {alias}", Run("more", (alias, str(len(item.comments))))),
+                Button(f"Full {alias}", Run("post", (alias,))),
             )
         )
     return tuple(rows)

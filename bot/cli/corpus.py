@@ -107,7 +107,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "id": summary.post_id,
         "title": summary.title,
         "body": list(summary.body),
-        "comments": [{"ref": q.ref, "author": q.author, "text": q.text} for q in summary.comments],
+        "comments": [q.to_json() for q in summary.comments],
     }
 
 

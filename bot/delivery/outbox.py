@@ -202,6 +202,10 @@ class Outbox:
             candidate = f"{base}-{number}"
         return candidate
 
+    def can_send(self, platform: str) -> bool:
+        """True when a Sender for ``platform`` is registered (its front end is running)."""
+        return platform in self.senders
+
     def unknown(self) -> list[Delivery]:
         """Deliveries whose outcome is unknown (sent, but no answer): for /stats and the log."""
         return self.store.deliveries(state="unknown")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -112,6 +112,19 @@ class Summaries:
             made = summarise_post(post, sentences=n, comments=k, method=method)
         self._summaries[post.id] = (post, made)
         return made
+
+    def custom(self, post: Post, *, sentences: int, comments: int) -> Summary:
+        """A summary of other lengths (``/post``, "more comments"), from the same disk cache."""
+        n, k, method = sentences, comments, self.method
+        if self._disk is not None:
+            return self._disk.get(post, sentences=n, comments=k, method=method)
+        return summarise_post(post, sentences=n, comments=k, method=method)
+
+    def warm(self, posts: Iterable[Post], progress: Callable[[int, int], None] | None) -> None:
+        """Compute (and keep on disk) every post's digest summary now, not at the first send."""
+        if self._disk is not None:
+            n, k, method = self.sentences, self.comments, self.method
+            self._disk.warm(posts, sentences=n, comments=k, method=method, progress=progress)
 
     def new_comments(self, post: Post, refs: Collection[str]) -> tuple[Quote, ...]:
         key = (post.id, tuple(sorted(refs)))
@@ -298,9 +311,7 @@ def digest_json(digest: Digest) -> dict[str, Any]:
                 "kind": i.kind,
                 "reason": i.reason,
                 "sentences": list(i.sentences),
-                "comments": [
-                    {"ref": q.ref, "author": q.author, "text": q.text} for q in i.comments
-                ],
+                "comments": [q.to_json() for q in i.comments],
                 "comments_total": i.comment_count,
                 "new_comments": len(i.new),
             }

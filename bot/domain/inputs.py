@@ -25,6 +25,7 @@ from functools import lru_cache
 from bot.errors import UsageError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FREQUENCIES = ("daily", "weekly")
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAYS = (
     {day: day for day in WEEKDAYS}

@@ -20,7 +20,7 @@ from bot.store.tinydb import fields
 from bot.store.tinydb.atomic import pack_refs, unpack_refs
 
 KINDS = ("private", "group", "channel")
-FREQUENCIES = ("daily", "weekly")
+FREQUENCIES = inputs.FREQUENCIES
 WEEKDAYS = inputs.WEEKDAYS
 STATES = ("pending", "sent", "failed", "unknown", "blocked", "empty", "archived")
 CLAIMING = frozenset({"pending", "sent", "unknown", "archived"})  # posts count as given to the chat
@@ -43,8 +43,19 @@ def ts(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+class InChat:
+    """A record that belongs to one chat: ``key`` is ``platform:chat_id``."""
+
+    platform: str
+    chat_id: str
+
+    @property
+    def key(self) -> str:
+        return chat_key(self.platform, self.chat_id)
+
+
 @dataclass(frozen=True)
-class Subscriber:
+class Subscriber(InChat):
     """One chat's subscription and its digest settings."""
 
     platform: str
@@ -59,10 +70,6 @@ class Subscriber:
     active: bool
     created: datetime
     updated: datetime
-
-    @property
-    def key(self) -> str:
-        return chat_key(self.platform, self.chat_id)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -201,7 +208,7 @@ class DeliveryItem:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(InChat):
     """One digest for one chat and slot: planned (pending) before sending, then its outcome."""
 
     id: str
@@ -217,14 +224,6 @@ class Delivery:
     message_ids: tuple[str, ...] = ()
     attempts: int = 0
     error: str | None = None
-
-    @property
-    def key(self) -> str:
-        return chat_key(self.platform, self.chat_id)
-
-    @property
-    def last_slot(self) -> str:
-        return self.slot
 
     @property
     def is_final(self) -> bool:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.chat.commands import Command, command, help_reply, usage
+from bot.chat.commands import BadUsage, Command, Spec
+from bot.chat.context import Context
 from bot.chat.reply import Reply
 from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_reply
 from bot.corpus.folder import resolve_post, short_id
@@ -17,17 +16,14 @@ from bot.domain.schedule import next_slot
 from bot.errors import UsageError
 from summariser import QueryError
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 MAX_ASK = 500
 NOTHING_NEW = "Nothing new since your last digest."
 POST_HINT = "/latest shows the newest posts with their ids; /ask finds others"
 FULL_SENTENCES, FULL_COMMENTS = 6, 6
+MAX_MORE_COMMENTS = 30
 
 
-@command("start", "/start", "what this bot does and how to begin")
-def start(app: App, cmd: Command) -> Reply:
+def start(app: Context, cmd: Command) -> Reply:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     status = (
         "This chat is subscribed; /settings shows when digests come."
@@ -41,39 +37,33 @@ def start(app: App, cmd: Command) -> Reply:
     )
 
 
-@command("help", "/help", "this list of commands")
-def help_(app: App, cmd: Command) -> Reply:
-    return help_reply()
+def help_(app: Context, cmd: Command) -> Reply:
+    return app.help_reply()
 
 
-@command("latest", "/latest [N]", "the newest posts (default 5)")
-def latest(app: App, cmd: Command) -> Reply:
-    count = _int_arg(cmd.args, "latest", default=5, low=1, high=20)
+def latest(app: Context, cmd: Command) -> Reply:
+    count = _int_arg(cmd.args, default=5, low=1, high=20)
     return latest_reply(app.latest(count))
 
 
-@command("post", "/post ID", "a post's full summary with more comments", aliases=("read",))
-def post(app: App, cmd: Command) -> Reply:
+def post(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
-        raise usage("post")
+        raise BadUsage
     return full_summary(app, parts[0], comments=FULL_COMMENTS)
 
 
-def full_summary(app: App, post_id: str, *, comments: int) -> Reply:
+def full_summary(app: Context, post_id: str, *, comments: int) -> Reply:
     """The post's summary with ``comments`` top comments (also the "more comments" button)."""
     found = resolve_post(app.posts, post_id, hint=POST_HINT)
-    summary = app.cache.get(
-        found, sentences=FULL_SENTENCES, comments=comments, method=app.config.summary.method
-    )
+    summary = app.summaries.custom(found, sentences=FULL_SENTENCES, comments=comments)
     return summary_reply(summary, found)
 
 
-@command("ask", "/ask QUERY", "what has been said about a topic, quoted from posts and comments")
-def ask(app: App, cmd: Command) -> Reply:
+def ask(app: Context, cmd: Command) -> Reply:
     query = cmd.args.strip()
     if not query:
-        raise usage("ask")
+        raise BadUsage
     if len(query) > MAX_ASK:
         raise UsageError(f"That question is {len(query)} characters long; keep it under {MAX_ASK}.")
     try:
@@ -85,15 +75,14 @@ def ask(app: App, cmd: Command) -> Reply:
     return answer_reply(query, hits, suggestions)
 
 
-@command("digest", "/digest", "what is new for this chat, now")
-async def digest(app: App, cmd: Command) -> Reply:
+async def digest(app: Context, cmd: Command) -> Reply:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
-    if cmd.chat.platform not in app.outbox.senders:
-        preview = app.outbox.preview(sub, app.now())
+    if not app.digests.can_send(cmd.chat.platform):
+        preview = app.digests.preview(sub, app.now())
         return digest_reply(preview) if preview else _nothing(app, sub)
-    outcome = await app.outbox.send_now(sub, app.now())
+    outcome = await app.digests.send_now(sub, app.now())
     if outcome is None:
         return _nothing(app, sub)
     if isinstance(outcome, DiskFullPaused):
@@ -106,11 +95,10 @@ async def digest(app: App, cmd: Command) -> Reply:
     return Reply.text("Sorry, the digest could not be sent just now; please try again later.")
 
 
-@command("why", "/why ID", "did or will this chat get that post, and why (not)")
-def why(app: App, cmd: Command) -> Reply:
+def why(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
-        raise usage("why")
+        raise BadUsage
     found = resolve_post(app.posts, parts[0], hint=POST_HINT)
     name = f"“{found.title}” ({short_id(found.id)})"
     sent = [
@@ -125,7 +113,7 @@ def why(app: App, cmd: Command) -> Reply:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         return Reply.text(f"{name} has not been sent here: this chat has no active subscription.")
-    index = app.outbox.posts
+    index = app.post_index()
     if sub.topics and index.matching_topic(found, sub.topics) is None:
         topics = ", ".join(sub.topics)
         return Reply.text(f"{name} will not be sent: it matches none of your topics ({topics}).")
@@ -142,9 +130,9 @@ def why(app: App, cmd: Command) -> Reply:
     )
 
 
-def _nothing(app: App, sub: Subscriber) -> Reply:
+def _nothing(app: Context, sub: Subscriber) -> Reply:
     """No digest: nothing new, or (said as such) no post at all matches the chat's topics."""
-    index = app.outbox.posts
+    index = app.post_index()
     if sub.topics and not any(index.matching_topic(p, sub.topics) for p in app.posts.values()):
         return Reply.text(
             f"No post matches your topics ({', '.join(sub.topics)}), so there is nothing to "
@@ -153,11 +141,33 @@ def _nothing(app: App, sub: Subscriber) -> Reply:
     return Reply.text(NOTHING_NEW)
 
 
-def _int_arg(text: str, name: str, *, default: int, low: int, high: int) -> int:
+def _int_arg(text: str, *, default: int, low: int, high: int) -> int:
     parts = text.split()
     if not parts:
         return default
     number = inputs.count(parts[0], low, high) if len(parts) == 1 else None
     if number is None:
-        raise UsageError(f"{usage(name)} (N from {low} to {high}).")
+        raise BadUsage(f"(N from {low} to {high}).")
     return number
+
+
+def more(app: Context, cmd: Command) -> Reply:
+    """The "More comments" button: ID and the number of comments already shown."""
+    parts = cmd.args.split()
+    if len(parts) != 2 or not parts[1].isdigit():
+        raise UsageError("That button has expired.")
+    return full_summary(app, parts[0], comments=min(int(parts[1]) + 3, MAX_MORE_COMMENTS))
+
+
+SPECS = (
+    Spec("start", "/start", "what this bot does and how to begin", start),
+    Spec("help", "/help", "this list of commands", help_),
+    Spec("latest", "/latest [N]", "the newest posts (default 5)", latest),
+    Spec("post", "/post ID", "a post's full summary with more comments", post, aliases=("read",)),
+    Spec(
+        "ask", "/ask QUERY", "what has been said about a topic, quoted from posts and comments", ask
+    ),
+    Spec("digest", "/digest", "what is new for this chat, now", digest),
+    Spec("why", "/why ID", "did or will this chat get that post, and why (not)", why),
+    Spec("more", "/more ID N", "more comments of a post (its button)", more, button_only=True),
+)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.chat.commands import Command, command, usage
+from bot.chat.commands import BadUsage, Command, Spec
+from bot.chat.context import Context
 from bot.chat.reply import Reply
 from bot.corpus.source import failing_lines
 from bot.domain import inputs
 from bot.domain.records import Subscriber
 from bot.domain.schedule import next_slot
 from bot.errors import UsageError
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 TIME_RANGE = "a 24-hour time from 00:00 to 23:59"
 
@@ -28,7 +26,7 @@ def parse_subscribe(args: str) -> dict[str, Any]:
         day = inputs.parse_weekday(words[i + 1]) if i + 1 < len(words) else None
         if inputs.parse_time(word):
             changes["time"] = inputs.parse_time(word)
-        elif low in ("daily", "weekly"):
+        elif low in inputs.FREQUENCIES:
             changes["frequency"] = low
             if low == "weekly" and day:
                 changes["weekday"] = day
@@ -36,14 +34,14 @@ def parse_subscribe(args: str) -> dict[str, Any]:
         elif inputs.looks_like_zone(word):
             changes["timezone"] = inputs.parse_zone(word)
         elif ":" in word:
-            raise UsageError(f"{usage('subscribe')} (HH:MM is {TIME_RANGE}).")
+            raise BadUsage(f"(HH:MM is {TIME_RANGE}).")
         else:
-            raise usage("subscribe")
+            raise BadUsage
         i += 1
     return changes
 
 
-def describe(sub: Subscriber, app: App) -> str:
+def describe(sub: Subscriber, app: Context) -> str:
     slot = next_slot(sub, app.now())
     local = slot.at.astimezone(sub.zone)
     when = "every day" if sub.frequency == "daily" else f"every {sub.weekday.capitalize()}"
@@ -54,25 +52,19 @@ def describe(sub: Subscriber, app: App) -> str:
     )
 
 
-def _sub(app: App, cmd: Command) -> Subscriber:
+def _sub(app: Context, cmd: Command) -> Subscriber:
     sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     return sub
 
 
-def _update(app: App, cmd: Command, **changes: Any) -> Subscriber:
+def _update(app: Context, cmd: Command, **changes: Any) -> Subscriber:
     _sub(app, cmd)
     return app.store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=app.now(), **changes)
 
 
-@command(
-    "subscribe",
-    "/subscribe [HH:MM] [Area/City] [daily|weekly DAY]",
-    "get digests here (defaults from the bot's settings)",
-    changes_group=True,
-)
-def subscribe(app: App, cmd: Command) -> Reply:
+def subscribe(app: Context, cmd: Command) -> Reply:
     changes = parse_subscribe(cmd.args)
     kind = "channel" if cmd.chat.kind == "channel" else "group" if cmd.chat.is_group else "private"
     store, now = app.store, app.now()
@@ -83,43 +75,33 @@ def subscribe(app: App, cmd: Command) -> Reply:
     )
 
 
-@command("unsubscribe", "/unsubscribe", "stop digests in this chat", changes_group=True)
-def unsubscribe(app: App, cmd: Command) -> Reply:
+def unsubscribe(app: Context, cmd: Command) -> Reply:
     if app.store.get_subscriber(cmd.chat.platform, cmd.chat.id) is None:
         return Reply.text("This chat was not subscribed.")
     app.store.set_active(cmd.chat.platform, cmd.chat.id, False, now=app.now())
     return Reply.text("Unsubscribed: no more digests here. /subscribe brings them back.")
 
 
-@command("settings", "/settings", "this chat's digest settings and next send time")
-def settings(app: App, cmd: Command) -> Reply:
+def settings(app: Context, cmd: Command) -> Reply:
     return Reply.text(describe(_sub(app, cmd), app))
 
 
-@command("time", "/time HH:MM", "the local time digests are sent", changes_group=True)
-def time(app: App, cmd: Command) -> Reply:
+def time(app: Context, cmd: Command) -> Reply:
     hhmm = inputs.parse_time(cmd.args)
     if hhmm is None:
-        raise UsageError(f"{usage('time')} ({TIME_RANGE}, e.g. /time 07:30).")
+        raise BadUsage(f"({TIME_RANGE}, e.g. /time 07:30).")
     sub = _update(app, cmd, time=hhmm)
     return Reply.text(describe(sub, app))
 
 
-@command("timezone", "/timezone Area/City", "this chat's time zone", changes_group=True)
-def timezone(app: App, cmd: Command) -> Reply:
+def timezone(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
-        raise usage("timezone")
+        raise BadUsage
     return Reply.text(describe(_update(app, cmd, timezone=inputs.parse_zone(parts[0])), app))
 
 
-@command(
-    "topics",
-    "/topics [set A, B | add A | clear]",
-    "keyword filters for digests (none = everything)",
-    changes_group=True,
-)
-def topics(app: App, cmd: Command) -> Reply:
+def topics(app: Context, cmd: Command) -> Reply:
     sub = _sub(app, cmd)
     verb, _, rest = cmd.args.strip().partition(" ")
     verb = verb.lower()
@@ -133,26 +115,24 @@ def topics(app: App, cmd: Command) -> Reply:
         base = sub.topics if verb == "add" else ()
         new = tuple(dict.fromkeys((*base, *given)))
     else:
-        raise usage("topics")
+        raise BadUsage
     if any(len(t) > 60 for t in new):
         raise UsageError("A topic can be at most 60 characters long.")
     sub = _update(app, cmd, topics=new)
     return Reply.text(describe(sub, app))
 
 
-@command("posts", "/posts N", "posts per digest (1-20)", changes_group=True)
-def posts(app: App, cmd: Command) -> Reply:
+def posts(app: Context, cmd: Command) -> Reply:
     number = inputs.count(cmd.args, 1, 20)
     if number is None:
-        raise UsageError(f"{usage('posts')} (N from 1 to 20).")
+        raise BadUsage("(N from 1 to 20).")
     return Reply.text(describe(_update(app, cmd, posts=number), app))
 
 
-@command("stats", "/stats", "subscribers and deliveries (bot admins only)", admin_only=True)
-def stats(app: App, cmd: Command) -> Reply:
+def stats(app: Context, cmd: Command) -> Reply:
     s = app.store.stats()
     states = ", ".join(f"{k} {v}" for k, v in sorted(s.deliveries.items())) or "none"
-    unknown = app.outbox.unknown()
+    unknown = app.digests.unknown()
     lines = [
         f"Posts: {len(app.posts)}; indexed: {len(app.index)}.",
         f"Subscribers: {s.subscribers} ({s.active} active).",
@@ -160,7 +140,7 @@ def stats(app: App, cmd: Command) -> Reply:
     ]
     if s.last_run is not None:
         lines.append(f"Last run: {s.last_run.id}.")
-    if app.outbox.paused:
+    if app.digests.paused:
         lines.append(
             "Sending is paused: the disk holding the data folder is full. Digests wait until "
             "space is freed; nothing confirmed is sent twice."
@@ -170,3 +150,29 @@ def stats(app: App, cmd: Command) -> Reply:
         lines.append(f"Outcome unknown (check these chats; not resent): {shown}.")
     lines += failing_lines(app.corpus.statuses(), app.now())
     return Reply.text(*lines)
+
+
+SPECS = (
+    Spec(
+        "subscribe",
+        "/subscribe [HH:MM] [Area/City] [daily|weekly DAY]",
+        "get digests here (defaults from the bot's settings)",
+        subscribe,
+        changes_group=True,
+    ),
+    Spec(
+        "unsubscribe", "/unsubscribe", "stop digests in this chat", unsubscribe, changes_group=True
+    ),
+    Spec("settings", "/settings", "this chat's digest settings and next send time", settings),
+    Spec("time", "/time HH:MM", "the local time digests are sent", time, changes_group=True),
+    Spec("timezone", "/timezone Area/City", "this chat's time zone", timezone, changes_group=True),
+    Spec(
+        "topics",
+        "/topics [set A, B | add A | clear]",
+        "keyword filters for digests (none = everything)",
+        topics,
+        changes_group=True,
+    ),
+    Spec("posts", "/posts N", "posts per digest (1-20)", posts, changes_group=True),
+    Spec("stats", "/stats", "subscribers and deliveries (bot admins only)", stats, admin_only=True),
+)

@@ -12,11 +12,13 @@ pipe commands in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -28,13 +30,13 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from prompt_toolkit.utils import get_cwidth
 
 from bot.app import App, CorpusChange
-from bot.chat.commands import PRIVATE, REGISTRY, Chat, Command, User, dispatch, parse
+from bot.chat.commands import PRIVATE, Chat, Command, CommandSet, User, parse
 from bot.chat.render import render_plain
 from bot.chat.reply import Reply
 from bot.chat.views import digest_reply
 from bot.delivery.sender import NO_PROGRESS, Outcome, Progress, Sent
 from bot.domain.digest import Digest
-from bot.domain.schedule import make_scheduler, schedule_digests
+from bot.platforms.base import Host
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,12 @@ class ConsoleSender:
         return Sent(())
 
 
-def to_command(line: str) -> Command | None:
+def to_command(line: str, commands: CommandSet) -> Command | None:
     """A console line -> Command: '/cmd args' or 'cmd args'; quit/exit -> None."""
     text = line.strip()
     if not text:
         return None
-    if not text.startswith("/") and text.split()[0].lower() in REGISTRY:
+    if not text.startswith("/") and text.split()[0].lower() in commands:
         text = "/" + text
     return parse(text, CHAT, USER)
 
@@ -130,19 +132,6 @@ def wrap_line(line: str, width: int) -> list[str]:
     return lines
 
 
-@asynccontextmanager
-async def _scheduled(app: App, every_seconds: int) -> AsyncIterator[None]:
-    """The minute ticker (digests, corpus reloads) running for the duration of the session."""
-    scheduler = make_scheduler()
-    schedule_digests(scheduler, app.tick, clock=app.clock, every_seconds=every_seconds)
-    scheduler.start()
-    try:
-        await app.tick(app.now())
-        yield
-    finally:
-        scheduler.shutdown(wait=False)
-
-
 def _corpus_notice(screen: Screen) -> Callable[[CorpusChange], None]:
     def notice(change: CorpusChange) -> None:
         screen.say("\n".join(change.lines()))
@@ -150,63 +139,93 @@ def _corpus_notice(screen: Screen) -> Callable[[CorpusChange], None]:
     return notice
 
 
-async def run_console(
-    app: App,
-    *,
-    stdin: TextIO | None = None,
-    out: TextIO | None = None,
-    every_seconds: int = 60,
-) -> int:
-    """Run until EOF, Ctrl-D or 'quit' (exit status 0). A prompt on a terminal; else piped."""
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    if stdin.isatty() and out.isatty():
-        return await _interactive(app, every_seconds)
-    return await _piped(app, stdin, out, every_seconds)
+class ConsoleFrontend:
+    """The console inside the runner: a prompt on a terminal, else line by line until EOF."""
 
+    name = PLATFORM
 
-async def _piped(app: App, stdin: TextIO, out: TextIO, every_seconds: int) -> int:
-    """Line by line until EOF: answers and digests on ``out``, corpus changes on stderr."""
-    screen = Screen(out)
-    app.add_sender(ConsoleSender(screen))
-    app.corpus_listeners.append(_corpus_notice(Screen(sys.stderr)))
-    async with _scheduled(app, every_seconds):
-        while True:
-            line = await asyncio.to_thread(stdin.readline)
-            if not line or line.strip().lower() in QUIT_WORDS:
-                return 0
-            cmd = to_command(line)
-            if cmd is not None:
-                screen.show(await dispatch(app, cmd))
+    def __init__(self, app: App, *, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
+        self.app = app
+        self.stdin = stdin or sys.stdin
+        self.out = out or sys.stdout
+        self.interactive = self.stdin.isatty() and self.out.isatty()
+        self._contexts = ExitStack()
+        self.session: PromptSession[str] | None = None
+        self._lines: asyncio.Queue[str | None] | None = None
 
-
-async def _interactive(app: App, every_seconds: int) -> int:
-    terminal = (sys.stdout, sys.stderr)
-    with patch_stdout(raw=True), _logging_to(sys.stderr, terminal):  # above the prompt now
-        screen = Screen(sys.stdout, ansi=True, width=lambda: session.output.get_size().columns)
-        ctrl_c = CtrlC(screen.say)
-        session: PromptSession[str] = PromptSession(
-            history=History(app.config.data_dir / HISTORY_FILE), key_bindings=ctrl_c.bindings
-        )
-        ctrl_c.attach(session.default_buffer)
-        app.add_sender(ConsoleSender(screen))
-        app.corpus_listeners.append(_corpus_notice(screen))
-        screen.write(
+    async def start(self, host: Host) -> None:
+        """Answers and digests on ``out``; corpus changes there too on a terminal, else on
+        stderr (a script reads the answers alone)."""
+        if not self.interactive:
+            self.screen = Screen(self.out)
+            self.app.add_sender(ConsoleSender(self.screen))
+            self.app.corpus_listeners.append(_corpus_notice(Screen(sys.stderr)))
+            return
+        terminal = (sys.stdout, sys.stderr)
+        self._contexts.enter_context(patch_stdout(raw=True))  # log lines above the prompt now
+        self._contexts.enter_context(_logging_to(sys.stderr, terminal))
+        self.screen = Screen(sys.stdout, ansi=True, width=self._columns)
+        ctrl_c = CtrlC(self.screen.say)
+        history = History(self.app.config.data_dir / HISTORY_FILE)
+        self.session = PromptSession(history=history, key_bindings=ctrl_c.bindings)
+        ctrl_c.attach(self.session.default_buffer)
+        self.app.add_sender(ConsoleSender(self.screen))
+        self.app.corpus_listeners.append(_corpus_notice(self.screen))
+        app = self.app
+        self.screen.write(
             f"digestbot: {len(app.posts)} posts from {app.config.corpus_dir} (new or edited "
             f"seed files are picked up within a minute); data in {app.config.data_dir}. "
             "Type /help, or quit.\n"
         )
-        async with _scheduled(app, every_seconds):
-            while True:
-                try:
-                    line = await session.prompt_async(PROMPT)
-                except EOFError:  # Ctrl-D, or the second Ctrl-C on an empty line
-                    return 0
-                if line.strip().lower() in QUIT_WORDS:
-                    return 0
-                cmd = to_command(line)
-                if cmd is not None:
-                    screen.show(await dispatch(app, cmd))
+
+    def _columns(self) -> int:
+        assert self.session is not None
+        return self.session.output.get_size().columns
+
+    async def serve(self) -> int:
+        """Until EOF, Ctrl-D or 'quit': exit status 0."""
+        while True:
+            line = await self._read()
+            if line is None or line.strip().lower() in QUIT_WORDS:
+                return 0
+            cmd = to_command(line, self.app.commands)
+            if cmd is not None:
+                self.screen.show(await self.app.dispatch(cmd))
+
+    async def _read(self) -> str | None:
+        if self.session is None:
+            if self._lines is None:
+                self._lines = _read_lines(self.stdin)
+            return await self._lines.get()
+        try:
+            return await self.session.prompt_async(PROMPT)
+        except EOFError:  # Ctrl-D, or the second Ctrl-C on an empty line
+            return None
+
+    def after_tick(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        self._contexts.close()
+
+
+def _read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of ``stream`` read by a daemon thread (None at EOF): a process stopped by a
+    signal while nobody types exits without waiting for a line that never comes."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the process is ending
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            put(line)
+        put(None)
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    return queue
 
 
 class CtrlC:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chat.render import Mark, Marked, Piece, layout, pack
-from bot.chat.reply import Button, Callback, Heading, OpenUrl, Reply, SwitchInlineQuery
+from bot.chat.reply import Button, Heading, OpenUrl, Reply, Run, Share
 
 JSON = dict[str, Any]
 
@@ -149,10 +149,10 @@ def _element(button: Button, action_id: str) -> JSON:
         "action_id": action_id,
     }
     action = button.action
-    if isinstance(action, Callback):
-        element["value"] = action.data
-    elif isinstance(action, SwitchInlineQuery):
-        element["value"] = action.query
+    if isinstance(action, Run):
+        element["value"] = ":".join((action.command, *action.args))
+    elif isinstance(action, Share):
+        element["value"] = f"post {action.post_id}"
     else:
         assert isinstance(action, OpenUrl)
         element["url"] = action.url
@@ -161,9 +161,9 @@ def _element(button: Button, action_id: str) -> JSON:
 
 def action_kind(button: Button) -> str:
     """The action_id prefix a button gets: ``cb`` (command data), ``share`` or ``url``."""
-    if isinstance(button.action, Callback):
+    if isinstance(button.action, Run):
         return "cb"
-    return SHARE_ACTION if isinstance(button.action, SwitchInlineQuery) else "url"
+    return SHARE_ACTION if isinstance(button.action, Share) else "url"
 
 
 def actions_blocks(rows: Sequence[Sequence[Button]]) -> list[JSON]:

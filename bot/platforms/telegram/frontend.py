@@ -8,13 +8,10 @@ the handlers (:func:`build_application`); one error handler logs first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, Message, Update
@@ -35,21 +32,15 @@ from telegram.ext import (
 from bot import redact
 from bot.app import App
 from bot.chat.commands import (
-    CHANNEL,
-    GROUP,
-    PRIVATE,
-    REGISTRY,
-    Chat,
     Command,
     User,
-    commands,
-    dispatch,
     parse,
 )
 from bot.chat.reply import Reply
-from bot.chat.throttle import CommandThrottle
+from bot.chat.throttle import CommandThrottle, Verdict
 from bot.delivery.shared_limits import SharedLimits
-from bot.domain.schedule import make_scheduler, schedule_digests
+from bot.platforms.base import Host
+from bot.platforms.telegram.chats import chat_of
 from bot.platforms.telegram.group_replies import GroupReplies
 from bot.platforms.telegram.inline import answer_callback, answer_inline
 from bot.platforms.telegram.menu import CommandMenu
@@ -74,7 +65,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "telegram"
 POLLING: dict[str, Any] = {"allowed_updates": Update.ALL_TYPES, "timeout": 10}
 TEST_POLLING: dict[str, Any] = {"poll_interval": 0.0, "timeout": 1}  # quick to stop in tests
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 OVERALL_PER_SECOND = 29.0  # Telegram: about 30 messages/s overall
 GROUP_PER_MINUTE = 20  # Telegram: 20 messages per minute per group
 GROUP_BURST = 5
@@ -84,34 +74,58 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 class TelegramFrontend:
-    """Owns the PTB Application, the digest sender and the scheduler for one App."""
+    """Owns the PTB Application and the digest sender; the runner owns the scheduler."""
 
-    def __init__(self, app: App, token: str, *, scheduled: bool = True) -> None:
+    name = PLATFORM
+
+    def __init__(
+        self,
+        app: App,
+        token: str,
+        *,
+        polling: dict[str, Any] | None = None,
+        webhook: dict[str, Any] | None = None,
+    ) -> None:
+        """``polling``: options of PTB's start_polling; ``webhook``: run the webhook server
+        with these options (default: as the config says, see :func:`webhook_options`)."""
         redact.add_secret(token)
         redact.install()
         self.app = app
-        self.scheduled = scheduled
+        self.host: Host | None = None
+        self.polling = POLLING if polling is None else polling
+        if webhook is None and app.config.telegram.mode == "webhook":
+            webhook = webhook_options(app)
+        self.webhook = webhook
         self.application = build_application(app, token, self)
         self.sender = TelegramSender(
             self.application.bot, max_in_flight=app.config.telegram.max_in_flight
         )
         self.replies = GroupReplies(self.application.bot)
         self.throttle = CommandThrottle()
-        self.lock = asyncio.Lock()
-        self.scheduler = make_scheduler()
-        menu = [BotCommand(spec.name, spec.summary[:256]) for spec in commands()]
+        menu = [BotCommand(spec.name, spec.summary[:256]) for spec in app.commands]
         self.menu = CommandMenu(self.application.bot, menu)
         self.conflicts = PollConflicts(Where.of(app.config))
+        self.stopped = self.conflicts.stop = asyncio.Event()  # set on a start-up conflict
 
-    async def tick(self, now: datetime) -> None:
-        """One outbox run, then the chat moves (group -> supergroup) seen while sending."""
-        async with self.lock:
-            await self.app.tick(now)
-            self.apply_migrations()
-
-    def apply_migrations(self) -> None:
+    def after_tick(self) -> None:
+        """The chat moves (group -> supergroup) Telegram reported while digests were sent."""
         for old, new in self.sender.take_migrations():
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+
+    async def handle(
+        self, cmd: Command, is_admin: Callable[[], Awaitable[bool]] | None = None
+    ) -> Reply | Verdict:
+        """Every command and button press: the chat's command limit, then (for a command that
+        changes a group) ``is_admin``, then the CommandSet. A Verdict when the chat is over
+        its limit (the command is ignored, and Telegram is not asked who is an admin)."""
+        verdict = self.throttle.check(cmd.chat.id)
+        if not verdict.allowed:
+            return verdict
+        spec = self.app.commands.get(cmd.name)
+        if is_admin and cmd.chat.is_group and spec is not None and spec.changes_group:
+            user = User(cmd.user.id, cmd.user.name, is_chat_admin=await is_admin())
+            cmd = replace(cmd, user=user)
+        return await self.app.dispatch(cmd)
 
     async def answer(self, chat_id: int, reply: Reply, command: str) -> None:
         """A private chat's answer goes out now; a group's or channel's (negative ids, as the
@@ -122,42 +136,21 @@ class TelegramFrontend:
         else:
             await send_reply(self.application.bot, chat_id, reply)
 
-    @asynccontextmanager
-    async def serving(
-        self, *, webhook: dict[str, Any] | None = None, polling: dict[str, Any] | None = None
-    ) -> AsyncIterator[None]:
-        """Start (long polling with ``polling`` options, or the webhook server with ``webhook``
-        options), then stop in order on exit. A failed start raises StartError (one line)."""
-        try:
-            await self.start(webhook, polling or TEST_POLLING)
-        except BaseException:
-            await self.stop()
-            raise
-        try:
-            yield
-        finally:
-            await self.stop()
+    async def start(self, host: Host) -> None:
+        """Polling, or the webhook server when the config says so (see :meth:`listen`)."""
+        self.host = host
+        await self.listen(self.webhook, self.polling)
 
-    async def run_until_stopped(self, webhook: dict[str, Any] | None) -> None:
-        """Serve until SIGINT or SIGTERM (Ctrl-C before the start is done interrupts it)."""
-        async with self.serving(webhook=webhook, polling=POLLING):
-            stop = self.conflicts.stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C interrupts
-                for sig in STOP_SIGNALS:
-                    loop.add_signal_handler(sig, stop.set)
-            try:
-                await stop.wait()
-            finally:
-                with contextlib.suppress(NotImplementedError):
-                    for sig in STOP_SIGNALS:
-                        loop.remove_signal_handler(sig)
+    async def serve(self) -> None:
+        """Updates are handled by PTB's own tasks: wait until the runner stops, or until
+        Telegram says another instance was polling first (then a StartError, one line)."""
+        await self.stopped.wait()
         if self.conflicts.error is not None:  # another instance was polling when this started
             raise self.conflicts.error
 
-    async def start(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
+    async def listen(self, webhook: dict[str, Any] | None, polling: dict[str, Any]) -> None:
         """Updates first (a failure is a StartError naming the step), then the menu (never
-        fatal) and the scheduler, which starts only once updates flow."""
+        fatal). The runner starts the scheduler only once every front end has started."""
         where = Where.of(self.app.config)
         steps = [LISTEN]
         try:
@@ -169,9 +162,6 @@ class TelegramFrontend:
             log.debug("start failed while %s:\n%s", steps[-1], redact.format_exception(exc))
             raise start_error(exc, steps[-1], where) from None
         await self.menu.set_at_start()
-        if self.scheduled:
-            schedule_digests(self.scheduler, self.tick, clock=self.app.clock)
-            self.scheduler.start()
 
     async def _start_updates(
         self,
@@ -203,8 +193,6 @@ class TelegramFrontend:
         """Undo whatever :meth:`start` got to, in reverse order."""
         application = self.application
         await self.menu.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
         updater = application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -214,7 +202,9 @@ class TelegramFrontend:
         await application.shutdown()
 
     async def migrate(self, old: str, new: str) -> None:
-        async with self.lock:
+        """A group became a supergroup: its subscription and history move (not during a run)."""
+        assert self.host is not None, "started by a runner"
+        async with self.host.lock:
             self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
 
 
@@ -279,11 +269,6 @@ def _wrap(
     return call
 
 
-def chat_of(chat: TgChat) -> Chat:
-    kind = {"private": PRIVATE, "channel": CHANNEL}.get(chat.type, GROUP)
-    return Chat(PLATFORM, str(chat.id), kind, chat.title or chat.full_name or "")
-
-
 async def is_chat_admin(message: Message, context: Context) -> bool:
     """Admins of a group: real admins, anonymous admins, and the channel itself posting."""
     chat = message.chat
@@ -301,7 +286,6 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None or message.forward_origin is not None:
         return  # forwarded text is never a command
-    app: App = context.bot_data["app"]
     chat = chat_of(message.chat)
     sender = message.from_user
     user = User(str(sender.id) if sender else "", sender.full_name if sender else "")
@@ -309,17 +293,12 @@ async def on_message(update: Update, context: Context) -> None:
     if cmd is None:
         return
     frontend: TelegramFrontend = context.bot_data["frontend"]
-    verdict = frontend.throttle.check(chat.id)
-    if not verdict.allowed:  # one chat flooding the bot: ignored, told once
-        if verdict.notify:
-            notice = Reply.text(frontend.throttle.notice(verdict))
-            await frontend.answer(message.chat_id, notice, cmd.name)
-        return
-    spec = REGISTRY.get(cmd.name)
-    if chat.is_group and spec is not None and spec.changes_group:
-        admin = await is_chat_admin(message, context)
-        cmd = Command(cmd.name, cmd.args, chat, User(user.id, user.name, is_chat_admin=admin))
-    await frontend.answer(message.chat_id, await dispatch(app, cmd), cmd.name)
+    reply = await frontend.handle(cmd, lambda: is_chat_admin(message, context))
+    if isinstance(reply, Verdict):  # one chat flooding the bot: ignored, told once
+        if not reply.notify:
+            return
+        reply = Reply.text(frontend.throttle.notice(reply))
+    await frontend.answer(message.chat_id, reply, cmd.name)
 
 
 async def on_migrate(update: Update, context: Context) -> None:
@@ -363,14 +342,3 @@ def webhook_options(app: App) -> dict[str, Any]:
         "secret_token": os.environ.get(tg.webhook_secret_env) or None,
         "allowed_updates": Update.ALL_TYPES,
     }
-
-
-def run_telegram(app: App) -> int:
-    """Run until stopped (Ctrl-C / SIGTERM): polling, or webhook when configured. A failed
-    start raises StartError (a UsageError: the CLI prints its one line and exits with 2)."""
-    token = app.config.telegram_token()
-    assert token, "run_telegram needs the token (checked by `digestbot run`)"
-    frontend = TelegramFrontend(app, token)
-    webhook = webhook_options(app) if app.config.telegram.mode == "webhook" else None
-    asyncio.run(frontend.run_until_stopped(webhook))
-    return 0

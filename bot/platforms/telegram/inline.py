@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import (
     InlineQueryResultArticle,
@@ -13,24 +13,33 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot.chat.handlers.read import FULL_COMMENTS, full_summary
+from bot.app import App
+from bot.chat.commands import PRIVATE, Chat, Command, User
 from bot.chat.render import render_telegram_html
-from bot.chat.reply import CallbackData, Reply
+from bot.chat.reply import Reply
+from bot.chat.throttle import CommandThrottle, Verdict
 from bot.chat.views import post_buttons, summary_reply
 from bot.corpus.folder import resolve_post, short_id
-from bot.domain import inputs
 from bot.errors import UsageError
-from bot.platforms.telegram.send import keyboard
+from bot.platforms.telegram.buttons import decode, keyboard
+from bot.platforms.telegram.chats import chat_of
+from bot.platforms.telegram.send import PLATFORM
 from summariser import Post, QueryError
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.platforms.telegram.frontend import TelegramFrontend
+
+class Front(Protocol):
+    """What a button press needs of the front end (TelegramFrontend is one)."""
+
+    throttle: CommandThrottle
+
+    async def handle(self, cmd: Command) -> Reply | Verdict: ...
+
+    async def answer(self, chat_id: int, reply: Reply, command: str) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 50
-MAX_MORE_COMMENTS = 30
 
 
 def inline_posts(app: App, query: str) -> list[Post]:
@@ -76,36 +85,23 @@ async def answer_inline(app: App, update: Update, context: ContextTypes.DEFAULT_
     await inline.answer(results, cache_time=60, is_personal=False)
 
 
-def callback_reply(app: App, data: str) -> Reply:
-    """The reply to a button press: more comments or the full summary of a post."""
-    try:
-        parsed = CallbackData.decode(data)
-    except ValueError:
-        raise UsageError("That button has expired.") from None
-    count = inputs.whole_number(parsed.args[1]) if len(parsed.args) == 2 else None
-    if parsed.action == "more" and count is not None:
-        shown = min(count + 3, MAX_MORE_COMMENTS)
-        return full_summary(app, parsed.args[0], comments=shown)
-    if parsed.action == "full" and len(parsed.args) == 1:
-        return full_summary(app, parsed.args[0], comments=FULL_COMMENTS)
-    raise UsageError("That button has expired.")
-
-
 async def answer_callback(app: App, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press runs its command through the front end (the chat's command limit too)."""
     query = update.callback_query
     if query is None:
         return
     message = query.message
-    frontend: TelegramFrontend = context.bot_data["frontend"]
-    if message is not None:
-        verdict = frontend.throttle.check(str(message.chat.id))
-        if not verdict.allowed:  # the toast goes to the presser only and is not paced
-            await query.answer(frontend.throttle.notice(verdict))
-            return
-    try:
-        reply = callback_reply(app, query.data or "")
-    except UsageError as exc:
-        await query.answer(str(exc), show_alert=False)
+    frontend: Front = context.bot_data["frontend"]
+    where = chat_of(message.chat) if message is not None else Chat(PLATFORM, "", PRIVATE)
+    user = User(str(query.from_user.id), query.from_user.full_name)
+    action = decode(query.data or "")
+    cmd = app.commands.press(action, where, user) if action is not None else None
+    if cmd is None:
+        await query.answer("That button has expired.", show_alert=False)
+        return
+    reply = await frontend.handle(cmd)
+    if isinstance(reply, Verdict):  # the toast goes to the presser only and is not paced
+        await query.answer(frontend.throttle.notice(reply))
         return
     await query.answer()
     if message is not None:

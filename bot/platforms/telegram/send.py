@@ -11,46 +11,28 @@ store (applied between runs so no delivery record changes id mid-send).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from telegram import (
     Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.chat.render import TelegramMessage, render_telegram_html
-from bot.chat.reply import Button, Callback, OpenUrl, Reply, SwitchInlineQuery
+from bot.chat.reply import Reply
 from bot.chat.views import digest_reply
 from bot.config import TelegramConfig
 from bot.delivery.sender import NO_PROGRESS, Blocked, Failed, Outcome, Progress, Sent, Unknown
 from bot.domain.digest import Digest
+from bot.platforms.telegram.buttons import keyboard
 from bot.platforms.telegram.pacing import DIGEST, sending_as
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 GONE = ("chat not found", "bot was kicked", "user is deactivated", "have no rights to send")
-
-
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[_button(b) for b in row] for row in rows])
-
-
-def _button(button: Button) -> InlineKeyboardButton:
-    action = button.action
-    if isinstance(action, Callback):
-        return InlineKeyboardButton(button.label, callback_data=action.data)
-    if isinstance(action, SwitchInlineQuery):
-        return InlineKeyboardButton(button.label, switch_inline_query=action.query)
-    assert isinstance(action, OpenUrl)
-    return InlineKeyboardButton(button.label, url=action.url)
 
 
 async def send_message(bot: Bot, chat_id: int, message: TelegramMessage) -> Message:

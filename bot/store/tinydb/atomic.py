@@ -27,6 +27,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 from bot.errors import OutOfSpace
+from summariser import write_atomic as replace_file
 
 Data = dict[str, dict[str, Any]]
 
@@ -187,35 +188,18 @@ def check_tables(path: Path, data: Data) -> None:
 
 
 def write_atomic(path: Path, text: str, *, keep_backup: bool = False) -> None:
-    """Replace ``path`` with ``text``: a crash at any point leaves the old or the new file.
+    """Replace ``path`` with ``text``: a crash at any point leaves the old or the new file
+    (``summariser.write_atomic``); ``keep_backup`` hard-links the old file to NAME.bak first.
 
     A full device raises :class:`DiskFull` (the old file is untouched, the temp file removed).
     """
+    backup = (lambda: _link_backup(path)) if keep_backup else None
     try:
-        _write_atomic(path, text, keep_backup=keep_backup)
+        replace_file(path, text, before_replace=backup)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            with contextlib.suppress(OSError):
-                path.with_name(path.name + ".tmp").unlink()
             raise DiskFull(path) from None
         raise
-
-
-def _write_atomic(path: Path, text: str, *, keep_backup: bool) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(text.encode("utf-8"))
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if keep_backup:
-        _link_backup(path)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def _link_backup(path: Path) -> None:
@@ -229,20 +213,6 @@ def _link_backup(path: Path) -> None:
     except (FileNotFoundError, OSError):
         return
     os.replace(staging, bak)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 _REF_RE = re.compile(r"^\d+(\.\d+)*$")

@@ -28,9 +28,9 @@ from bot.store.tinydb.atomic import (
     ReadOnlyFolder,
     StoreCorrupt,
     folder_error,
-    fsync_dir,
     load_json_file,
 )
+from summariser import fsync_dir
 
 FOLDERS = {"subscribers": "subscribers", "deliveries": "deliveries", "history": "digest history"}
 RUNS = "runs.json"

@@ -285,7 +285,7 @@ class Store:
         """Chat key -> the latest scheduled slot (local date) that was planned for it."""
         last: dict[str, str] = {}
         for key, deliveries in self._by_chat.items():
-            slots = [d.last_slot for d in deliveries.values() if d.last_slot]
+            slots = [d.slot for d in deliveries.values() if d.slot]
             if slots:
                 last[key] = max(slots)
         return last
