@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, limiter: str) -> Result:
     )
     original = tg_frontend.rate_limiter
     if limiter == "PTB default":
-        tg_frontend.rate_limiter = lambda: AIORateLimiter(max_retries=3)
+        tg_frontend.rate_limiter = lambda *_: AIORateLimiter(max_retries=3)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             app = open_app(Path(tmp), server.base_url, subs)

@@ -152,7 +152,7 @@ async def measure(mode: str, args: argparse.Namespace) -> list[Load]:
             start = webhook if mode == "webhook" else polling
             original = tg_frontend.rate_limiter
             if not limited:
-                tg_frontend.rate_limiter = lambda: AIORateLimiter(0, 0, 0, 0, max_retries=0)
+                tg_frontend.rate_limiter = lambda *_: AIORateLimiter(0, 0, 0, 0, max_retries=0)
             try:
                 async with start(tg, Path(tmp)):
                     return await loads(tg, args, rnd)

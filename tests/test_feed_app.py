@@ -4,6 +4,7 @@ posts go into digests and /ask answers, and a new entry is in the next digest.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,5 +74,23 @@ async def test_feed_posts_in_digests_and_answers_and_a_new_entry_is_in_the_next_
         assert [item.title for _, d in sender.arrived[1:] for item in d.items] == [
             "Leeks in the snow"
         ]
+    finally:
+        app.close()
+
+
+async def test_stats_tells_admins_about_a_feed_failing_for_a_day(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    clock = FakeClock()
+    server.status("/feed/", 500)
+    config = feed_config(tmp_path, FeedConfig(server.url("/feed/"), name="garden"))
+    app = App.open(replace(config, console_admins=(USER.id,)), clock=clock)
+    try:
+        await app.corpus.refresh(clock.now)  # fails: 06:00 Monday
+        await app.corpus.refresh(clock.advance(hours=23))  # fails again, not a day yet
+        assert "Feed 'garden'" not in await say(app, "/stats")
+        await app.corpus.refresh(clock.advance(hours=2))  # 25 hours of failures
+        stats = await say(app, "/stats")
+        assert "Feed 'garden' failing for 1 day: HTTP 500 (internal server error)" in stats
     finally:
         app.close()

@@ -155,6 +155,8 @@ def _comment(e: Any, replies: dict[str, str]) -> CommentEntry:
 
 def _atom_replies(body: bytes) -> dict[str, str]:
     """entry id -> the ref of its thr:in-reply-to, for Atom documents ElementTree can read."""
+    if b"in-reply-to" not in body:
+        return {}
     try:
         root = ET.fromstring(body)
     except ET.ParseError:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import httpx
+
 from bot.config import Config
 from bot.corpus.feeds import FeedSource
 from bot.corpus.fetch import make_client
@@ -27,6 +29,7 @@ from bot.progress import progress
 from summariser import Post
 
 log = logging.getLogger(__name__)
+FEEDS_AT_ONCE = 8  # feeds fetched at once (each reads up to 4 comment feeds at once)
 
 
 @dataclass
@@ -68,9 +71,15 @@ class Corpus:
         fetching = [s for s in self.sources if isinstance(s, Fetching) and s.due(now)]
         if not fetching:
             return
+        limit = asyncio.Semaphore(FEEDS_AT_ONCE)
+
+        async def one(source: Fetching, client: httpx.AsyncClient) -> None:
+            async with limit:
+                await source.refresh(now, client)
+
         async with make_client() as client:
             results = await asyncio.gather(
-                *(s.refresh(now, client) for s in fetching), return_exceptions=True
+                *(one(s, client) for s in fetching), return_exceptions=True
             )
         for source, result in zip(fetching, results, strict=True):
             if isinstance(result, Exception):

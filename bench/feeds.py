@@ -1,0 +1,233 @@
+"""Feed ingestion benchmark: digestbot's feed sources next to feedparser + httpx, sequentially.
+
+    .venv/bin/python bench/feeds.py                # 200 feeds x 50 entries x 3 comments each
+    .venv/bin/python bench/feeds.py --feeds 20     # smaller (CI=true uses 20 x 10)
+
+A loopback HTTP server (tests/fakes/feed_server.py, in its own thread) serves N WordPress-shaped
+RSS feeds of M entries each; every entry has a wfw:commentRss feed with C comments (one of
+them a reply). Both sides fetch every feed and every comment feed and turn the HTML into text:
+- digestbot: ``Corpus.refresh`` over N ``[[corpus.feeds]]`` (concurrent fetches, parsing in
+  worker threads, archives written atomically), then ``Corpus.load`` (the posts with comment
+  trees), as the bot does;
+- peer: one ``httpx.Client``, ``feedparser.parse`` on each body, BeautifulSoup ``get_text`` on
+  each entry and comment, one feed after the other, results kept in memory (no archive).
+Wall time is the whole ingest, CPU time this process's (all threads; the server runs in its own
+process), memory tracemalloc's peak of Python allocations during it.
+Then a second refresh with nothing new: the requests it cost, counted by the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import feedparser  # noqa: E402
+import httpx  # noqa: E402
+from aiohttp import web  # noqa: E402
+from bs4 import BeautifulSoup  # noqa: E402
+
+from bot.config import Config, FeedConfig  # noqa: E402
+from bot.corpus.sources import Corpus  # noqa: E402
+from tests.fakes.feed_server import FeedServer  # noqa: E402
+
+T = TypeVar("T")
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+PARA = (
+    "<p>The allotment committee met on {day} and agreed, after some argument, that the water "
+    "troughs would be cleaned before the spring sowing, and that plot {n} would be re-let.</p>"
+)
+
+
+def feed_xml(base: str, feed: int, entries: int, comments: int) -> str:
+    items = []
+    for e in range(entries):
+        link = f"{base}/f{feed}/p{e}/"
+        body = "".join(PARA.format(day=f"day {d}", n=e * 7 + d) for d in range(4))
+        items.append(
+            f"<item><title>Post {e} of feed {feed}</title><link>{link}</link>"
+            f"<pubDate>Mon, {1 + e % 28:02d} Jan 2024 09:30:00 +0000</pubDate>"
+            f'<guid isPermaLink="false">{base}/f{feed}/?p={e}</guid>'
+            f"<content:encoded><![CDATA[{body}]]></content:encoded>"
+            f"<wfw:commentRss>{link}feed/</wfw:commentRss>"
+            f"<slash:comments>{comments}</slash:comments></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
+        'xmlns:slash="http://purl.org/rss/1.0/modules/slash/">'
+        f"<channel><title>Feed {feed}</title><link>{base}/f{feed}/</link>{''.join(items)}"
+        "</channel></rss>"
+    )
+
+
+def comments_xml(base: str, feed: int, entry: int, comments: int) -> str:
+    items = []
+    for c in range(comments):
+        reply = (
+            f'<p>In reply to <a href="{base}/f{feed}/p{entry}/#comment-0">A</a>.</p>' if c else ""
+        )
+        items.append(
+            f"<item><title>By: reader {c}</title><link>{base}/f{feed}/p{entry}/#comment-{c}</link>"
+            f"<dc:creator>reader {c}</dc:creator>"
+            f"<pubDate>Tue, 02 Jan 2024 1{c % 10}:00:00 +0000</pubDate>"
+            f'<guid isPermaLink="false">{base}/f{feed}/?p={entry}#comment-{c}</guid>'
+            f"<content:encoded><![CDATA[{reply}<p>I agree about the troughs, "
+            f"but plot {c} has been empty since the autumn.</p>]]></content:encoded></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>Comments</title>{''.join(items)}</channel></rss>"
+    )
+
+
+class StatsServer(FeedServer):
+    """The fake feed server, plus ``/__stats`` (its request counts as JSON) and ``/__reset``."""
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path == "/__stats":
+            counts = {"hits": self.hits, "conditional": self.conditional, "304": self.not_modified}
+            return web.json_response({k: sum(v.values()) for k, v in counts.items()})
+        if request.path == "/__reset":
+            self.hits.clear()
+            self.conditional.clear()
+            self.not_modified.clear()
+            return web.Response(text="ok")
+        return await super()._handle(request)
+
+
+def serve_forever(sizes: tuple[int, int, int], ready: Any) -> None:
+    """The server process: publish the feeds, say the port, serve until killed."""
+
+    async def run() -> None:
+        async with StatsServer() as server:
+            publish(server, *sizes)
+            ready.put(server.port)
+            await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+class ServerProcess:
+    """The loopback feed server in its own process: neither client shares a GIL with it."""
+
+    def __init__(self, sizes: tuple[int, int, int]) -> None:
+        self.ready: Any = mp.Queue()
+        self.process = mp.Process(target=serve_forever, args=(sizes, self.ready), daemon=True)
+        self.base = ""
+
+    def __enter__(self) -> ServerProcess:
+        self.process.start()
+        self.base = f"http://127.0.0.1:{self.ready.get(timeout=300)}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.join()
+
+    def stats(self) -> dict[str, int]:
+        return dict(httpx.get(self.base + "/__stats").json())
+
+    def reset(self) -> None:
+        httpx.get(self.base + "/__reset")
+
+
+def publish(server: FeedServer, feeds: int, entries: int, comments: int) -> None:
+    base = server.url("")
+    for f in range(feeds):
+        server.serve(f"/f{f}/feed/", feed_xml(base, f, entries, comments), "application/rss+xml")
+        for e in range(entries):
+            body = comments_xml(base, f, e, comments)
+            server.serve(f"/f{f}/p{e}/feed/", body, "application/rss+xml")
+
+
+def measured(run: Callable[[], T]) -> tuple[T, float, float, float]:
+    """(result, wall s, CPU s of this process, tracemalloc peak MB)."""
+    tracemalloc.start()
+    started, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return result, wall, cpu, peak
+
+
+def peer(urls: list[str]) -> tuple[int, int]:
+    """feedparser + httpx, one request after the other; HTML to text with BeautifulSoup."""
+    kept: list[Any] = []
+    comments = 0
+    with httpx.Client(timeout=30) as client:
+        for url in urls:
+            parsed = feedparser.parse(client.get(url).content)
+            for entry in parsed.entries:
+                text = BeautifulSoup(entry.content[0].value, "html.parser").get_text(" ")
+                thread = feedparser.parse(client.get(entry.wfw_commentrss).content)
+                said = [
+                    BeautifulSoup(c.content[0].value, "html.parser").get_text(" ")
+                    for c in thread.entries
+                ]
+                comments += len(said)
+                kept.append((entry.id, entry.title, text, said))
+    return len(kept), comments
+
+
+def ours(corpus: Corpus, now: datetime) -> tuple[int, int]:
+    asyncio.run(corpus.refresh(now))
+    posts = corpus.load().posts
+    return len(posts), sum(p.comment_count for p in posts)
+
+
+def main() -> None:
+    small = os.environ.get("CI") == "true"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=20 if small else 200)
+    parser.add_argument("--entries", type=int, default=10 if small else 50)
+    parser.add_argument("--comments", type=int, default=3)
+    args = parser.parse_args()
+    sizes = (args.feeds, args.entries, args.comments)
+    with ServerProcess(sizes) as server, tempfile.TemporaryDirectory() as tmp:
+        urls = [f"{server.base}/f{f}/feed/" for f in range(args.feeds)]
+        feeds = tuple(FeedConfig(url, name=f"feed{n}") for n, url in enumerate(urls))
+        config = replace(Config(), data_dir=Path(tmp), feeds=feeds, use_folder=False)
+        corpus = Corpus.from_config(config)
+        server.reset()
+        (p_posts, p_comments), p_wall, p_cpu, p_peak = measured(lambda: peer(urls))
+        p_requests = server.stats()["hits"]
+        server.reset()
+        (o_posts, o_comments), o_wall, o_cpu, o_peak = measured(lambda: ours(corpus, NOW))
+        o_requests = server.stats()["hits"]
+        server.reset()
+        again, a_wall, _, _ = measured(lambda: ours(corpus, NOW + timedelta(minutes=31)))
+        quiet = server.stats()
+    print(f"{args.feeds} feeds x {args.entries} entries x {args.comments} comments, loopback")
+    print()
+    print("| ingest | posts | comments | requests | wall s | CPU s | peak MB (tracemalloc) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| digestbot Corpus.refresh + load | {o_posts} | {o_comments} | {o_requests} "
+          f"| {o_wall:.2f} | {o_cpu:.2f} | {o_peak:.1f} |")  # fmt: skip
+    print(f"| feedparser + httpx, sequential (peer) | {p_posts} | {p_comments} "
+          f"| {p_requests} | {p_wall:.2f} | {p_cpu:.2f} | {p_peak:.1f} |")  # fmt: skip
+    print()
+    print(f"refresh with nothing new: {quiet['hits']} requests for {args.feeds} feeds "
+          f"({quiet['conditional']} conditional, {quiet['304']} answered 304), "
+          f"{a_wall:.2f} s; same posts and comments: {again == (o_posts, o_comments)}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
