@@ -168,3 +168,15 @@ def test_digest_now_at_the_edges_of_the_range_works(
         argv = ["--corpus", str(SEEDS), "--data", str(tmp_path), "digest", "--now", now, "--json"]
         assert main(argv) == 0
         assert json.loads(capsys.readouterr().out)["now"].startswith(now)
+
+
+@pytest.mark.parametrize("number", ["٣", "1_0", "²", " 5"])
+def test_cli_numbers_are_ascii_digits_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    argv = ["--corpus", str(SEEDS), "--data", str(tmp_path), "summarise", "000"]
+    with pytest.raises(SystemExit) as leaving:
+        main([*argv, "--sentences", number])
+    assert leaving.value.code == 2
+    err = capsys.readouterr().err
+    assert f"'{number}' is not a whole number" in err and err.count("\n") == 1

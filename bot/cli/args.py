@@ -13,6 +13,8 @@ import argparse
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
+from bot.domain.inputs import whole_number
+
 VERBOSE_AFTER = "verbose_after"
 
 
@@ -20,9 +22,8 @@ def int_range(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``, else a one-line error."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
+        value = whole_number(text)
+        if value is None:  # int() would take '٣', ' 5 ' and '1_0' too
             raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")

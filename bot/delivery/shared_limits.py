@@ -20,7 +20,9 @@ class SharedLimits(Protocol):
         burst of ``burst``); the seconds to wait before sending (0: now)."""
         ...
 
-    async def try_take(self, key: str, period: float, burst: int = 1) -> float:
-        """Take a turn only if it is free now: 0 when taken, else the seconds until one is
-        (nothing taken)."""
+    async def take_turn(
+        self, key: str, period: float, burst: int = 1, lead: float = 0.0
+    ) -> tuple[bool, float]:
+        """Take the turn only if it is free now or within ``lead`` seconds: (True, seconds to
+        wait before sending); else nothing is taken: (False, seconds before asking again)."""
         ...

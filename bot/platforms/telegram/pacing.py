@@ -33,6 +33,9 @@ from telegram.ext import AIORateLimiter
 from bot.delivery.shared_limits import SharedLimits
 
 GROUP_PACERS_KEPT = 4096
+LEAD = 0.005  # seconds: a shared turn is taken this much before it is free (its round trip)
+SHARED_SLACK = 28 / 29  # shared overall rate, of the local one: 28/s leaves each of several
+# instances' requests ~70 ms of lateness before a 1 s window could hold 31 (29/s: ~35 ms)
 
 DIGEST = 0  # a scheduled digest: goes before a group's queued replies
 REPLY = 1  # an answer to a command (the default)
@@ -128,9 +131,10 @@ class Pacer:
 class SharedPacer(Pacer):
     """A :class:`Pacer` whose schedule lives in a store every instance shares, so several
     instances together keep to one limit. A turn is taken only when it is free at that moment
-    on the database server's clock (``try_take``; if not, wait as long as it says and ask
-    again), so the spacing is measured from when each request really goes, as in
-    :class:`Pacer`, not from a schedule a late wake-up could compress. One request of this
+    on the database server's clock, or within :data:`LEAD` (``take_turn``; if not, wait as long
+    as it says and ask again), so the spacing is measured from when each request really goes,
+    as in :class:`Pacer`, not from a schedule a late wake-up could compress, and the round trip
+    does not stretch it. One request of this
     process asks at a time: each turn costs the instances a round trip or two, not a herd."""
 
     def __init__(
@@ -148,8 +152,14 @@ class SharedPacer(Pacer):
     async def __aenter__(self) -> None:
         await self._turns.acquire(_priority.get() if self.by_priority else REPLY)
         try:
-            while (wait := await self.limits.try_take(self.key, self.period, self.burst)) > 0:
-                await asyncio.sleep(wait)
+            while True:
+                taken, wait = await self.limits.take_turn(
+                    self.key, self.period, self.burst, lead=min(LEAD, self.period / 2)
+                )
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if taken:
+                    break
         finally:
             self._turns.release()
 
@@ -176,7 +186,8 @@ class PacedRateLimiter(AIORateLimiter):
         by ``bot_key``, e.g. "telegram:<bot id>"); None paces this process alone."""
         super().__init__(max_retries=max_retries)
         self._shared, self._bot_key = shared, bot_key
-        self._base_limiter = self._pacer("all", 1 / per_second)  # type: ignore[assignment]
+        overall = per_second if shared is None else per_second * SHARED_SLACK
+        self._base_limiter = self._pacer("all", 1 / overall)  # type: ignore[assignment]
         self._group_period = 60 / (group_per_minute - group_burst)
         self._group_burst = group_burst
         self._pacers: dict[str | int | bool, Pacer] = {}

@@ -23,11 +23,13 @@ INSERT INTO rate_limits AS r (key, next)
 SELECT %(key)s, t.now + make_interval(secs => %(period)s) FROM t
 ON CONFLICT (key) DO UPDATE
     SET next = greatest(r.next, (SELECT now FROM t)) + make_interval(secs => %(period)s)
-    WHERE r.next - make_interval(secs => %(tolerance)s) <= (SELECT now FROM t)
-RETURNING 0::float8
+    WHERE r.next - make_interval(secs => %(tolerance)s + %(lead)s) <= (SELECT now FROM t)
+RETURNING -greatest(extract(epoch FROM r.next - (SELECT now FROM t))::float8
+                    - %(period)s - %(tolerance)s, 0)
 """
 _WAIT = """
-SELECT greatest(extract(epoch FROM next - clock_timestamp())::float8 - %(tolerance)s, 0)
+SELECT greatest(extract(epoch FROM next - clock_timestamp())::float8 - %(tolerance)s
+                - %(lead)s, 0.001)
 FROM rate_limits WHERE key = %(key)s
 """
 
@@ -40,12 +42,18 @@ async def reserve(conn: AsyncConnection, key: str, period: float, burst: int) ->
     return max(0.0, ahead - period - (burst - 1) * period)
 
 
-async def try_take(conn: AsyncConnection, key: str, period: float, burst: int) -> float:
-    params = {"key": key, "period": period, "tolerance": (burst - 1) * period}
+async def take_turn(
+    conn: AsyncConnection, key: str, period: float, burst: int, lead: float = 0.0
+) -> tuple[bool, float]:
+    """Take the turn if it is free now or within ``lead`` seconds: (True, seconds to wait
+    before sending it). Otherwise nothing is taken: (False, seconds until it is worth asking
+    again, the turn's time less ``lead``, always > 0)."""
+    params = {"key": key, "period": period, "tolerance": (burst - 1) * period, "lead": lead}
     async with conn.transaction():
         cur = await conn.execute(_TRY, params)
-        if await cur.fetchone() is not None:
-            return 0.0
+        taken = await cur.fetchone()
+        if taken is not None:
+            return True, max(-float(taken[0]), 0.0)
         cur = await conn.execute(_WAIT, params)
         row = await cur.fetchone()
-    return max(float(row[0]) if row else 0.0, 0.001)
+    return False, max(float(row[0]) if row else 0.0, 0.001)

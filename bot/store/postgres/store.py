@@ -368,5 +368,12 @@ class PostgresStore:
         """The next turn under limit ``key`` for every instance (see :mod:`.limits`)."""
         return await self.db.run(lambda conn: limits.reserve(conn, key, period, burst))
 
+    async def take_turn(
+        self, key: str, period: float, burst: int = 1, lead: float = 0.0
+    ) -> tuple[bool, float]:
+        return await self.db.run(lambda conn: limits.take_turn(conn, key, period, burst, lead))
+
     async def try_take(self, key: str, period: float, burst: int = 1) -> float:
-        return await self.db.run(lambda conn: limits.try_take(conn, key, period, burst))
+        """0 when a turn of ``key`` was free and is now taken, else the seconds until one is."""
+        taken, wait = await self.take_turn(key, period, burst)
+        return 0.0 if taken else wait
