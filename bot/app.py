@@ -17,7 +17,7 @@ from typing import TextIO
 from bot.chat.commands import Command, CommandSet
 from bot.chat.handlers import build_commands
 from bot.chat.reply import Reply
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.corpus.source import Problem
 from bot.corpus.sources import Corpus, load_saying_problems
 from bot.delivery.outbox import Outbox
@@ -62,6 +62,11 @@ class App:
     ) -> App:
         """Open the store (taking the data folder's lock first, so a second instance is refused
         before it prints anything about the corpus), then load the corpus and the index."""
+        if config.store.backend != "tinydb":
+            raise ConfigError(
+                f"{config.source}: [store] backend = '{config.store.backend}': the running bot "
+                "does not use the PostgreSQL store yet (docs/postgres.md); set backend = 'tinydb'"
+            )
         store = Store.open(config.data_dir)
         try:
             corpus = Corpus.from_config(config)

@@ -317,3 +317,26 @@ def test_a_reader_that_goes_away_is_not_an_error_and_prints_nothing(tmp_path: Pa
     proc.stdout.close()  # like `| head` exiting before the command writes
     err = proc.stderr.read().decode()
     assert (proc.wait(timeout=120), err) == (0, "")
+
+
+def test_run_on_postgresql_is_refused_not_silently_tinydb(tmp_path: Path) -> None:
+    """Until the running bot uses the PostgreSQL store, asking for it stops the start in one
+    line (exit 2): it never quietly keeps its subscribers in a TinyDB folder instead."""
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[corpus]\nfolder = "{SEEDS}"\n[store]\nbackend = "postgresql"\n', encoding="utf-8"
+    )
+    env = {**os.environ, "DIGESTBOT_DATABASE_URL": "postgresql://bot:s3cretpw@127.0.0.1:9/db"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", "--frontend", "console"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "backend = 'postgresql'" in proc.stderr
+    assert "s3cretpw" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "data").exists()

@@ -236,6 +236,14 @@ async def test_buttons_run_commands_of_the_same_set(app: App) -> None:
     assert "/more" not in app.commands.help_reply().plain_text()
 
 
+@pytest.mark.parametrize("shown", ["²", "①", "٣", "x", ""])
+async def test_a_forged_more_button_says_it_expired(app: App, shown: str) -> None:
+    """A "More comments" press whose count is not ASCII digits (callback data can be forged)."""
+    press = app.commands.press(Run("more", ("004", shown)), ME, USER)
+    assert press is not None
+    assert (await app.dispatch(press)).plain_text() == "That button has expired."
+
+
 def test_a_command_name_declared_twice_is_refused() -> None:
     [spec, *_] = build_commands()
     with pytest.raises(ValueError, match="command /start is declared twice"):

@@ -133,7 +133,7 @@ def _link(e: Any, rel: str, kind: str | None = None) -> str | None:
 
 def _count(value: object) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _comment(e: Any, replies: dict[str, str]) -> CommentEntry:

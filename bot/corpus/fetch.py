@@ -86,7 +86,7 @@ async def _get(
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code} ({_phrase(response.status_code)})")
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
             raise FetchError(f"{_mb(int(declared))} declared, over the {_mb(max_bytes)} cap")
         chunks: list[bytes] = []
         size = 0

@@ -154,9 +154,10 @@ def _int_arg(text: str, *, default: int, low: int, high: int) -> int:
 def more(app: Context, cmd: Command) -> Reply:
     """The "More comments" button: ID and the number of comments already shown."""
     parts = cmd.args.split()
-    if len(parts) != 2 or not parts[1].isdigit():
+    shown = inputs.whole_number(parts[1]) if len(parts) == 2 else None
+    if shown is None:
         raise UsageError("That button has expired.")
-    return full_summary(app, parts[0], comments=min(int(parts[1]) + 3, MAX_MORE_COMMENTS))
+    return full_summary(app, parts[0], comments=min(shown + 3, MAX_MORE_COMMENTS))
 
 
 SPECS = (
