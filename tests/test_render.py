@@ -1,4 +1,5 @@
-"""Reply -> Telegram HTML / Slack mrkdwn / console text: exact output, limits, escaping."""
+"""Reply -> Telegram HTML / console text: exact output, limits, escaping (Slack's Block Kit:
+tests/test_slack_blocks.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 from bot.chat.render import (
     TELEGRAM_LIMIT,
     render_plain,
-    render_slack_mrkdwn,
     render_telegram_html,
     utf16_len,
 )
@@ -83,24 +83,6 @@ def test_sample_reply_as_console_text() -> None:
 
 def test_console_text_never_passes_terminal_escapes() -> None:
     assert render_plain(Reply.text("red\x1b[31m alert\x07")) == "red\ufffd[31m alert\ufffd"
-
-
-def test_sample_reply_as_slack_mrkdwn() -> None:
-    assert render_slack_mrkdwn(SAMPLE) == [
-        "*News &lt;from&gt; Probation &amp; Co*\n\n"
-        "Said *twice*, _softly_ in `a&lt;b`\n\n"
-        '<https://example.org/p?a=1&amp;b="2"|the post> and this\n\n'
-        "> I &lt;3 probation.\n>\n> Second para.\n> _— [5.1] Probation Officer_\n\n"
-        "```a  | b\n1  | 2```"
-    ]
-
-
-def test_slack_messages_stay_within_the_limit() -> None:
-    reply = Reply.text(*(f"Paragraph {i} & <more> text." for i in range(300)))
-    messages = render_slack_mrkdwn(reply, limit=1000)
-    assert len(messages) > 1
-    assert all(len(m) <= 1000 for m in messages)
-    assert "\n\n".join(messages).count("&amp; &lt;more&gt;") == 300
 
 
 def test_empty_reply_gives_no_messages() -> None:

@@ -1,11 +1,13 @@
 """Reply -> messages for each platform, within each platform's limits.
 
-All three renderers share one layout: a Reply becomes blocks of *pieces* (plain text plus the
-marks around it: bold, italic, code, pre, quote, link). Long replies are packed into messages on
-block boundaries; a block longer than one message is cut at a paragraph, sentence or word
-boundary (a word is cut only when it alone is longer than a message). Markup is produced per
-message from the pieces, so every tag is closed at the end of a message and reopened in the next
-one, and escaping happens after cutting, so an entity is never cut.
+The renderers share one layout (Telegram HTML and console text here; Slack's Block Kit in
+bot/platforms/slack/blocks.py builds on the same layout and packing): a Reply becomes blocks of
+*pieces* (plain text plus the marks around it: bold, italic, code, pre, quote, link). Long
+replies are packed into messages on block boundaries; a block longer than one message is cut at
+a paragraph, sentence or word boundary (a word is cut only when it alone is longer than a
+message). Markup is produced per message from the pieces, so every tag is closed at the end of a
+message and reopened in the next one, and escaping happens after cutting, so an entity is never
+cut.
 
 Telegram counts a message's length in UTF-16 code units of the text after parsing the HTML;
 :func:`render_telegram_html` measures exactly that.
@@ -18,7 +20,6 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import groupby
 
 from bot.chat.reply import (
     Block,
@@ -33,7 +34,6 @@ from bot.chat.reply import (
 )
 
 TELEGRAM_LIMIT = 4096
-SLACK_LIMIT = 40_000
 BLOCK_SEPARATOR = "\n\n"
 SENTENCE_ENDS = frozenset(".!?…。！？")
 CLOSERS = frozenset("\"')]»”’")
@@ -295,7 +295,7 @@ def render_telegram_html(reply: Reply, *, limit: int = TELEGRAM_LIMIT) -> list[T
     return messages
 
 
-# ---------------------------------------------------------------- plain and Slack
+# ---------------------------------------------------------------- plain
 
 _ANSI_BOLD, _ANSI_RESET = "\x1b[1m", "\x1b[0m"
 
@@ -323,67 +323,3 @@ def render_plain(reply: Reply, *, ansi: bool = False) -> str:
     return BLOCK_SEPARATOR.join(
         "".join(_plain_piece(marks, text, ansi) for marks, text in block) for block in layout(reply)
     )
-
-
-def slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_SLACK_WRAP = {Mark.BOLD: "*", Mark.ITALIC: "_", Mark.CODE: "`"}
-
-
-def _slack_wrap(text: str, marker: str) -> str:
-    """Wrap each line's non-blank core in ``marker`` (Slack formatting does not span lines)."""
-    lines = []
-    for line in text.split("\n"):
-        core = line.strip()
-        if core:
-            lead = line[: len(line) - len(line.lstrip())]
-            trail = line[len(line.rstrip()) :]
-            line = f"{lead}{marker}{core}{marker}{trail}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _slack_piece(marks: tuple[Marked, ...], text: str) -> str:
-    kinds = [m.mark for m in marks]
-    out = slack_escape(text)
-    if Mark.PRE in kinds:
-        return f"```{out}```"
-    if Mark.LINK in kinds:
-        url = next(m.url for m in marks if m.mark is Mark.LINK)
-        return f"<{slack_escape(url).replace('|', '%7C')}|{out.replace('|', '¦')}>"
-    for kind in kinds:
-        if kind in _SLACK_WRAP:
-            out = _slack_wrap(out, _SLACK_WRAP[kind])
-    return out
-
-
-def _is_quote(piece: Piece) -> bool:
-    return bool(piece[0]) and piece[0][0].mark is Mark.QUOTE
-
-
-def _slack_message(pieces: Sequence[Piece]) -> str:
-    out: list[str] = []
-    for quoted, group in groupby(pieces, key=_is_quote):
-        if not quoted:
-            out.extend(_slack_piece(marks, text) for marks, text in group)
-            continue
-        body = "".join(_slack_piece(marks[1:], text) for marks, text in group)
-        out.append("\n".join(f"> {line}" if line else ">" for line in body.split("\n")))
-    return "".join(out)
-
-
-def _slack_cost(text: str) -> int:
-    return len(slack_escape(text))
-
-
-def render_slack_mrkdwn(reply: Reply, *, limit: int = SLACK_LIMIT) -> list[str]:
-    """The reply as Slack mrkdwn messages of at most ``limit`` characters each."""
-    blocks = layout(reply)
-    budget = limit
-    while True:
-        messages = [_slack_message(chunk) for chunk in pack(blocks, budget, _slack_cost)]
-        if all(len(m) <= limit for m in messages) or budget < 64:
-            return messages
-        budget = budget * 9 // 10
