@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from html import escape
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.chat.commands import parse
+from bot.chat.render import render_telegram_html
+from bot.chat.views import digest_reply
 from bot.config import FeedConfig
 from tests.app_fixtures import FakeClock
 from tests.fakes.feed_server import FeedServer
@@ -61,6 +64,10 @@ async def test_feed_posts_in_digests_and_answers_and_a_new_entry_is_in_the_next_
             "Why the broad beans failed",
             "Seed catalogues are here",
         ]
+        html = "".join(m.text for m in render_telegram_html(digest_reply(first)))
+        for item in first.items:  # each post links to the blog: "read the post"
+            assert item.url and item.url.startswith(server.url(""))
+            assert f'<a href="{escape(item.url)}">read the post</a>' in html
 
         body = fixture("wordpress.rss", server).decode()
         new_item = NEW_ITEM.replace("BASE", server.url(""))

@@ -20,6 +20,7 @@ from bot.chat.reply import (
     Span,
     bold,
     italic,
+    link,
     plain,
 )
 from bot.corpus.folder import short_id
@@ -134,12 +135,9 @@ def digest_item_reply(item: DigestItem) -> Reply:
 
 def _item_blocks(item: DigestItem) -> list[Block]:
     head = "New in the discussion: " if item.kind == "discussion" else ""
-    blocks: list[Block] = [
-        Paragraph.of(
-            bold(head + item.title),
-            italic(f"\n{item.date.day} {item.date:%B %Y} · /post {item.short_id}"),
-        )
-    ]
+    dateline = italic(f"\n{item.date.day} {item.date:%B %Y} · /post {item.short_id}")
+    web = (plain(" · "), link("read the post", item.url)) if item.url else ()
+    blocks: list[Block] = [Paragraph.of(bold(head + item.title), dateline, *web)]
     if item.sentences:
         blocks.append(Paragraph((plain("\n".join(item.sentences)),)))
     if item.kind == "discussion":

@@ -160,6 +160,7 @@ class DigestItem:
     comment_count: int
     refs: tuple[str, ...]
     new: tuple[str, ...]
+    url: str | None = None  # the post on the web (feed posts), for "read the post"
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ def _item(p: Pick, summaries: Summaries) -> DigestItem:
         comment_count=len(p.refs),
         refs=p.refs,
         new=p.new,
+        url=p.post.url,
     )
 
 
