@@ -17,14 +17,16 @@ from typing import TextIO
 from bot.chat.commands import Command, CommandSet
 from bot.chat.handlers import build_commands
 from bot.chat.reply import Reply
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.corpus.source import Problem
 from bot.corpus.sources import Corpus, load_saying_problems
 from bot.delivery.outbox import Outbox
 from bot.delivery.sender import Sender
 from bot.domain.digest import PostIndex, Summaries
 from bot.progress import Bar
-from bot.store.tinydb.store import Store
+from bot.store.base import Store
+from bot.store.open import open_store
+from bot.store.reserve import RESERVE_NAME, Reserve
 from summariser import KeywordIndex, Post, Summary
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class App:
     _signature: Hashable = field(default=(), repr=False)
     _bad_files: frozenset[Hashable] = field(default=frozenset(), repr=False)
     _fetching: asyncio.Task[None] | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     @classmethod
     def open(
@@ -60,14 +63,10 @@ class App:
         clock: Callable[[], datetime] = utc_now,
         stderr: TextIO | None = None,
     ) -> App:
-        """Open the store (taking the data folder's lock first, so a second instance is refused
-        before it prints anything about the corpus), then load the corpus and the index."""
-        if config.store.backend != "tinydb":
-            raise ConfigError(
-                f"{config.source}: [store] backend = '{config.store.backend}': the running bot "
-                "does not use the PostgreSQL store yet (docs/postgres.md); set backend = 'tinydb'"
-            )
-        store = Store.open(config.data_dir)
+        """Open the store (TinyDB: taking the data folder's lock first, so a second instance
+        is refused before it prints anything about the corpus; PostgreSQL: checking and
+        migrating the schema), then load the corpus and the index."""
+        store = open_store(config)
         try:
             corpus = Corpus.from_config(config)
             signature = corpus.signature()
@@ -82,9 +81,12 @@ class App:
                 cache_dir=config.data_dir / "summaries",
             )
             summaries.warm(posts.values(), progress=Bar("summarising posts", stream=stderr))
-            outbox = Outbox(store, {}, PostIndex(posts), summaries)
+            reserve = None
+            if config.store.backend == "tinydb":  # a database keeps its own disk
+                reserve = Reserve(config.data_dir / RESERVE_NAME)
+            outbox = Outbox(store, {}, PostIndex(posts), summaries, reserve=reserve, clock=clock)
         except BaseException:
-            store.close()
+            _close_now(store)
             raise
         app = cls(config, posts, store, index, summaries, outbox, clock, corpus=corpus)
         app._signature = signature
@@ -92,9 +94,20 @@ class App:
         return app
 
     def close(self) -> None:
+        """Close outside the event loop (or with a store whose close does not wait)."""
         if self._fetching is not None:
             self._fetching.cancel()
-        self.store.close()
+        if not self._closed:
+            self._closed = True
+            _close_now(self.store)
+
+    async def aclose(self) -> None:
+        """Close inside the event loop the store was used in (a database's pool lives there)."""
+        if self._fetching is not None:
+            self._fetching.cancel()
+        if not self._closed:
+            self._closed = True
+            await self.store.close()
 
     async def tick(self, now: datetime) -> None:
         """One scheduler wake-up: pick up new or edited posts, then run the outbox."""
@@ -211,6 +224,16 @@ class CorpusChange:
         lines = [f"corpus: {', '.join(parts)}"] if parts else []
         lines += [f"corpus: {_skipped_line(error)}" for error in self.skipped]
         return lines
+
+
+def _close_now(store: Store) -> None:
+    """Close ``store`` from synchronous code: the TinyDB store at once (its files), any other
+    on a loop of its own (no loop may be running: inside one, use :meth:`App.aclose`)."""
+    close_now = getattr(store, "close_now", None)
+    if close_now is not None:
+        close_now()
+    else:
+        asyncio.run(store.close())
 
 
 def _posts_part(verb: str, posts: tuple[Post, ...]) -> str:

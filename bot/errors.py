@@ -11,6 +11,10 @@ class NotFound(UsageError):
     """A post id, chat or similar that does not exist."""
 
 
+class StoreError(Exception):
+    """A store cannot be opened or used; one line naming the file or database and what to do."""
+
+
 class OutOfSpace(Exception):
     """A store could not write: the device holding its data is full (any store backend)."""
 

@@ -136,7 +136,7 @@ class Runner:
         async with self.lock:
             await self.app.tick(now)
             for frontend in self.frontends:
-                frontend.after_tick()
+                await frontend.after_tick()
 
     @asynccontextmanager
     async def serving(self, *, scheduled: bool = True) -> AsyncIterator[Runner]:
@@ -217,4 +217,11 @@ async def run_console(
 def run_bot(app: App, names: Sequence[str], *, every_seconds: int = 60) -> int:
     """Run the named front ends (see :func:`choose_frontends`) side by side until stopped."""
     frontends = [FRONTENDS[name].make(app) for name in names]
-    return asyncio.run(Runner(app, frontends, every_seconds=every_seconds).run())
+
+    async def main() -> int:
+        try:
+            return await Runner(app, frontends, every_seconds=every_seconds).run()
+        finally:
+            await app.aclose()  # in this loop: a database pool belongs to it
+
+    return asyncio.run(main())

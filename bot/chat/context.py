@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Config
-from bot.delivery.outbox import DiskFullPaused
+from bot.delivery.outbox import DiskFullPaused, Elsewhere
 from bot.delivery.sender import Outcome
 from bot.domain.digest import Digest, PostIndex, Summaries
 from bot.domain.records import Delivery, Subscriber
@@ -21,7 +21,7 @@ from summariser import KeywordIndex, Post
 if TYPE_CHECKING:
     from bot.chat.reply import Reply
     from bot.corpus.sources import Corpus
-    from bot.store.tinydb.store import Store
+    from bot.store.base import Store
 
 
 class Digests(Protocol):
@@ -31,11 +31,13 @@ class Digests(Protocol):
         """True when a front end of ``platform`` is running (digests go out, not previewed)."""
         ...
 
-    def preview(self, sub: Subscriber, now: datetime) -> Digest | None: ...
+    async def preview(self, sub: Subscriber, now: datetime) -> Digest | None: ...
 
-    async def send_now(self, sub: Subscriber, now: datetime) -> Outcome | DiskFullPaused | None: ...
+    async def send_now(
+        self, sub: Subscriber, now: datetime
+    ) -> Outcome | DiskFullPaused | Elsewhere | None: ...
 
-    def unknown(self) -> list[Delivery]: ...
+    async def unknown(self) -> list[Delivery]: ...
 
     @property
     def paused(self) -> bool:

@@ -17,18 +17,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot import redact
-from bot.cli import ask, corpus, digest_cmd, import_cmd, run
+from bot.cli import ask, corpus, digest_cmd, import_cmd, run, store_cmd
 from bot.cli.args import add_global_options, package_version, verbosity
 from bot.cli.locate import locate_corpus
 from bot.cli.output import OutputFailed, guarded_stdout, silence_stdout, terminal_safe
 from bot.config import Config, ConfigError, load_config
-from bot.errors import UsageError
-from bot.store.tinydb.atomic import StoreError
+from bot.errors import StoreError, UsageError
 from summariser import CorpusError
 
 log = logging.getLogger("digestbot")
 
-MODULES = [corpus, ask, digest_cmd, import_cmd, run]
+MODULES = [corpus, ask, digest_cmd, import_cmd, run, store_cmd]
 
 
 class Parser(argparse.ArgumentParser):

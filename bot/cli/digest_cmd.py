@@ -1,12 +1,14 @@
 """`digestbot digest [--chat ID] [--now ISO] [--json]`: preview the digest a subscriber would get.
 
-Reads the store without taking its lock (it works while the bot runs) and records nothing.
+Reads the store (TinyDB without taking its lock: it works while the bot runs) and records
+nothing.
 Without ``--chat`` it previews a new subscriber with the configured defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from dataclasses import replace
@@ -17,9 +19,10 @@ from bot.config import Config
 from bot.corpus.sources import load_posts
 from bot.domain.digest import Digest, PostIndex, Summaries, digest_json, plan, render_text
 from bot.domain.records import Subscriber
-from bot.domain.schedule import due_digests, next_slot
+from bot.domain.schedule import Due, due_digests, next_slot
 from bot.errors import NotFound, UsageError
-from bot.store.tinydb.store import Store
+from bot.store.base import History, Store
+from bot.store.open import open_store
 
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # as the store's times (bot/store/tinydb/fields.py)
 
@@ -41,13 +44,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def handler(config: Config, args: argparse.Namespace) -> int:
-    with Store.open(config.data_dir, readonly=True) as store:
-        sub = _subscriber(store, config, args.chat)
-        now = _parse_now(args.now, sub)
-        if args.chat is None:
-            sub = replace(sub, created=now - timedelta(minutes=1))  # subscribed just before
-        history = store.history(sub.platform, sub.chat_id) if args.chat else {}
-        due = due_digests([sub], now, store.last_slots())
+    sub, now, history, due = asyncio.run(_read(config, args))
     posts = load_posts(config)
     s = config.summary
     summaries = Summaries(sentences=s.sentences, comments=s.comments, method=s.method)
@@ -100,24 +97,49 @@ def _settings_line(sub: Subscriber) -> str:
     return f"{when} {sub.timezone}, {sub.posts} posts{topics}{paused}"
 
 
-def _subscriber(store: Store, config: Config, chat: str | None) -> Subscriber:
+async def _read(
+    config: Config, args: argparse.Namespace
+) -> tuple[Subscriber, datetime, History, list[Due]]:
+    """The subscriber, the time to plan at, its history and whether it is due."""
+    store = open_store(config, readonly=True)
+    try:
+        sub = await _subscriber(store, config, args.chat)
+        now = _parse_now(args.now, sub)
+        if args.chat is None:
+            sub = replace(sub, created=now - timedelta(minutes=1))  # subscribed just before
+            return sub, now, {}, due_digests([sub], now, {})
+        history = await store.history(sub.platform, sub.chat_id)
+        last = None
+        async for candidate in store.candidates(now):
+            if candidate.subscriber.key == sub.key:
+                last = candidate.last_slot
+        due = due_digests([sub], now, {sub.key: last} if last else {})
+        return sub, now, history, due
+    finally:
+        await store.close()
+
+
+async def _subscriber(store: Store, config: Config, chat: str | None) -> Subscriber:
     if chat is None:
         now = datetime.now(UTC)
         return Subscriber.new("preview", "new", kind="private", defaults=config.digest, now=now)
     platform, _, chat_id = chat.rpartition(":")
     if platform:
-        found = store.get_subscriber(platform, chat_id)
+        found = await store.get_subscriber(platform, chat_id)
         matches = [found] if found else []
     else:
-        matches = [s for s in store.subscribers() if s.chat_id == chat_id]
+        matches = [s async for s in store.subscribers() if s.chat_id == chat_id]
     if len(matches) == 1:
         return matches[0]
     if matches:
         keys = ", ".join(sorted(s.key for s in matches))
         raise UsageError(f"chat '{chat}' is ambiguous ({keys}); give it as PLATFORM:ID")
-    raise NotFound(
-        f"no subscriber '{chat}' in {config.data_dir} (count: {len(store.subscribers())})"
-    )
+    count = (await store.stats()).subscribers
+    raise NotFound(f"no subscriber '{chat}' in {_where(store, config)} (count: {count})")
+
+
+def _where(store: Store, config: Config) -> str:
+    return str(config.data_dir) if config.store.backend == "tinydb" else str(store.shown)
 
 
 def _parse_now(text: str | None, sub: Subscriber) -> datetime:

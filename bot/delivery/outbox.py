@@ -1,59 +1,61 @@
-"""The delivery outbox: record what will be sent, send it, record how it went.
+"""The delivery outbox: plan -> claim -> send -> mark, on any :class:`~bot.store.base.Store`.
 
 One :meth:`Outbox.tick` (woken every minute by :mod:`bot.domain.schedule`):
 
-1. resumes deliveries still ``pending`` from earlier runs (a crash, a retryable failure);
-2. asks :func:`bot.domain.schedule.due_digests` who is due at ``now`` and plans each digest;
-3. records the run and every planned delivery as ``pending`` (or ``empty`` when nothing is new)
-   *before* anything is sent;
-4. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked``: up to the
-   sender's ``max_in_flight`` chats side by side (Telegram: 8, so a digest waiting for a busy
-   group's limit or a slow answer does not hold up everyone else), one chat's in order.
+1. asks :func:`bot.domain.schedule.due_digests` who is due at ``now`` (the store's candidates,
+   a batch at a time) and records each digest as ``pending`` (``empty`` when nothing is new)
+   with the run, *before* anything is sent; planning is idempotent, so every instance plans;
+2. claims pending deliveries (its own, earlier runs' left by a crash or a retryable failure,
+   another instance's whose lease ran out) with a lease: one sender per delivery;
+3. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked`` (the table of
+   outcomes is :data:`OUTCOMES`): up to the sender's ``max_in_flight`` chats side by side,
+   one chat's in order. A retryable failure is released as ``pending`` for a later run.
 
-One delivery has one sender at a time (:mod:`.claims`): a delivery is claimed before it is
-sent and released once its outcome is marked, and ticks run one after the other. So the
-console's own tick at start and the scheduler's first wake-up, or ``/digest`` (:meth:`send_now`)
-and the minute tick, never send one delivery twice: a tick leaves a delivery that someone is
-sending to its owner.
+Each message of a digest is recorded as it goes out (:class:`~.sender.Progress`), so a
+resumed digest starts after the last recorded one: only a message whose request was out at a
+crash can arrive twice. A send that timed out after the request went out is ``unknown``:
+reported, never resent blindly. A blocked chat deactivates its subscriber.
 
-A crash between 3 and 4 leaves pending records that the next start resumes, so nothing is
-missed and nothing already marked sent is sent again. Each message of a digest is recorded as it
-goes out (:class:`~.sender.Progress`), so a resumed digest starts after the last recorded
-one: only a message whose request was out at the crash can arrive twice, at most
-``max_in_flight`` of them per crash. A send that timed
-out after the request went out is ``unknown``: reported (logged, counted, listed by
-:meth:`Outbox.unknown`), never resent blindly. A blocked chat deactivates its subscriber. One
-chat's failure never stops the others.
-
-A full disk (:class:`DiskFull`): what a chat service confirmed is still recorded,
-in the space of :class:`~bot.store.reserve.Reserve` (freed for it), so neither the next tick nor a
-restart sends it again; if even that space is not enough the record is kept in memory (the
-delivery stays claimed) and written at a later tick (:mod:`.recorder`). From the first full
-write on, no new send starts until the reserve can be written again with as much room beside
-it; every tick tries. :meth:`send_now` then answers :class:`DiskFullPaused`.
+A full device (:class:`~bot.errors.OutOfSpace`) pauses new sends; what a chat service
+confirmed is still recorded, or held in memory with its claim (:mod:`.recorder`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from bot.delivery.claims import Claims
 from bot.delivery.recorder import Recorder
 from bot.delivery.sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
 from bot.domain.digest import Digest, PostIndex, Summaries, plan, rebuild
 from bot.domain.records import Delivery, Run, Subscriber, ts
 from bot.domain.schedule import Due, due_digests
-from bot.store.reserve import RESERVE_NAME, Reserve
-from bot.store.tinydb.atomic import DiskFull
-from bot.store.tinydb.store import Store
+from bot.errors import OutOfSpace
+from bot.store.base import Store
+from bot.store.reserve import Reserve
 
 log = logging.getLogger(__name__)
+
+PLAN_BATCH = 1000  # candidates read and planned at a time (a large store never sits in memory)
+CLAIM_BATCH = 200  # deliveries claimed at a time
+LEASE = timedelta(minutes=5)  # renewed by every message recorded
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_owner() -> str:
+    """This outbox's name on its claims: host, process and a random part (a restart is new)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,14 @@ class DiskFullPaused:
         return f"Nothing was sent: {wait}."
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """:meth:`Outbox.send_now`: another sender (the minute tick, another instance) took the
+    digest just recorded; it is on its way."""
+
+    message: str = "Your digest is on its way."
+
+
 class Outbox:
     """Plans, records and sends digests through the senders of the running front ends."""
 
@@ -95,8 +105,11 @@ class Outbox:
         *,
         send_timeout: float = 60.0,
         max_attempts: int = 5,
-        compact_every: timedelta = timedelta(hours=1),
+        housekeeping_every: timedelta = timedelta(hours=1),
         reserve: Reserve | None = None,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         if isinstance(senders, Mapping):
@@ -107,12 +120,15 @@ class Outbox:
         self.summaries = summaries
         self.send_timeout = send_timeout
         self.max_attempts = max_attempts
-        self.compact_every = compact_every
-        self._compacted: datetime | None = None
-        self.claims = Claims(store)
-        self.recorder = Recorder(reserve or Reserve(store.data_dir / RESERVE_NAME), self.claims)
+        self.housekeeping_every = housekeeping_every
+        self.owner = owner or new_owner()
+        self.lease = lease
+        self.clock = clock  # lease times (a tick's ``now`` may be long past when it sends)
+        self._housekept: datetime | None = None
+        self.recorder = Recorder(reserve)
         self._write = self.recorder.write
         self._ticking = asyncio.Lock()
+        self._holding: set[str] = set()  # claimed here, no outcome recorded yet
 
     def set_posts(self, posts: PostIndex) -> None:
         """Use a reloaded corpus from the next run on."""
@@ -124,80 +140,112 @@ class Outbox:
         return self.recorder.paused
 
     async def tick(self, now: datetime) -> Run:
-        """One run at ``now``: resume pending deliveries, then plan, record and send due ones.
+        """One run at ``now``: plan and record due digests, then claim and send pending ones.
 
         Ticks run one after the other (a second one waits for the first to finish)."""
         async with self._ticking:
-            if not self.recorder.room():
+            if not await self.recorder.room():
                 return Run(id=ts(now), started=now)
             try:
                 return await self._run(now)
-            except DiskFull as full:
+            except OutOfSpace as full:
                 self.recorder.disk_full(full)
                 return Run(id=ts(now), started=now)
 
     async def _run(self, now: datetime) -> Run:
-        if self._compacted is None or now - self._compacted >= self.compact_every:
-            self.store.compact(now)  # keeps the files written per delivery small
-            self._compacted = now
+        if self._housekept is None or now - self._housekept >= self.housekeeping_every:
+            await self.store.housekeeping(now)  # old final deliveries -> history, once
+            self._housekept = now
         counts: Counter[str] = Counter()
-        pending = [
-            d
-            for d in self.store.deliveries(state="pending")
-            if d.platform in self.senders and not self.claims.owned(d.id)
-        ]
-        due = [
-            d
-            for d in due_digests(self.store.list_active(), now, self.store.last_slots())
-            if d.subscriber.platform in self.senders
-        ]
-        run = Run(id=ts(now), started=now, due=len(due), resumed=len(pending))
-        if not pending and not due:
+        run = Run(id=ts(now), started=now)
+        digests: dict[str, Digest] = {}
+        async for due in self._due(now):
+            run = replace(run, due=run.due + len(due))
+            planned = [await self._plan(d, now, run.id) for d in due]
+            added = {d.id for d in await self.store.plan(run, [p.delivery for p in planned])}
+            for p in planned:
+                if p.delivery.id not in added:
+                    continue  # another instance planned it first
+                if p.digest is not None:
+                    digests[p.delivery.id] = p.digest
+                else:
+                    counts[p.delivery.state] += 1
+        tried: set[str] = set()
+        while not self.paused:
+            batch = await self.store.claim(owner=self.owner, now=self.clock(), lease=self.lease,
+                                           platforms=sorted(self.senders), limit=CLAIM_BATCH,
+                                           skip=tried)  # fmt: skip
+            if not batch:
+                break
+            if not tried and not run.due:
+                await self.store.record_run(run)  # a run that only resumes: on record first
+            tried.update(d.id for d in batch)
+            run = replace(run, resumed=run.resumed + sum(d.id not in digests for d in batch))
+            await self._each_chat(batch, lambda d: self._send_claimed(d, digests, now, counts))
+        if not run.due and not tried:
             return run
-        self.store.record_run(run)
-        await self._each_chat(pending, lambda d: self._resume(d, now, counts))
-        planned = [self._plan(d, now, run.id) for d in due]
-        self.store.add_deliveries([p.delivery for p in planned])
-        counts["empty"] += sum(1 for p in planned if p.digest is None)
-        digests = {p.delivery.id: p.digest for p in planned if p.digest is not None}
-        await self._each_chat(
-            [p.delivery for p in planned if p.digest is not None],
-            lambda d: self._deliver(d, digests[d.id], now, counts),
-        )
-        return self.store.record_run(_finished(run, now, counts))
+        return await self.store.record_run(_finished(run, now, counts))
 
-    def preview(self, sub: Subscriber, now: datetime) -> Digest | None:
+    async def _due(self, now: datetime) -> AsyncIterator[list[Due]]:
+        """Who is due at ``now``, a batch of the store's candidates at a time."""
+        subs: list[Subscriber] = []
+        last: dict[str, str] = {}
+
+        def batch() -> list[Due]:
+            return due_digests(subs, now, last)
+
+        async for candidate in self.store.candidates(now):
+            sub = candidate.subscriber
+            if sub.platform not in self.senders:
+                continue
+            subs.append(sub)
+            if candidate.last_slot:
+                last[sub.key] = candidate.last_slot
+            if len(subs) >= PLAN_BATCH:
+                yield batch()
+                subs, last = [], {}
+        if subs:
+            yield batch()
+
+    async def preview(self, sub: Subscriber, now: datetime) -> Digest | None:
         """What ``sub`` would get at ``now`` (nothing is recorded)."""
-        history = self.store.history(sub.platform, sub.chat_id)
+        history = await self.store.history(sub.platform, sub.chat_id)
         return plan(sub, self.posts, now, history, summaries=self.summaries)
 
-    async def send_now(self, sub: Subscriber, now: datetime) -> Outcome | DiskFullPaused | None:
+    async def send_now(
+        self, sub: Subscriber, now: datetime
+    ) -> Outcome | DiskFullPaused | Elsewhere | None:
         """An on-demand digest (``/digest``): recorded and sent like a scheduled one.
 
         Returns None when nothing is new, DiskFullPaused on a full disk. Its posts count as
         given to the chat, but it does not replace the next scheduled digest.
         """
-        if not self.recorder.room():
+        if not await self.recorder.room():
             return DiskFullPaused(delivered=False)
-        digest = self.preview(sub, now)
+        digest = await self.preview(sub, now)
         if digest is None:
             return None
-        delivery = digest.to_delivery(self._manual_id(sub, now), now)
+        delivery = digest.to_delivery(await self._manual_id(sub, now), now)
         try:
-            self.store.add_deliveries([delivery])
-        except DiskFull as full:
+            await self.store.plan(None, [delivery])
+        except OutOfSpace as full:
             self.recorder.disk_full(full)
             return DiskFullPaused(delivered=False)
-        outcome = await self._deliver(delivery, digest, now, Counter())
+        claimed = await self.store.claim_delivery(
+            delivery.id, owner=self.owner, now=self.clock(), lease=self.lease
+        )
+        if claimed is None:
+            return Elsewhere()
+        outcome = await self._send_claimed(claimed, {claimed.id: digest}, now, Counter())
         if outcome is None or (self.paused and isinstance(outcome, Sent)):
             return DiskFullPaused(delivered=outcome is not None)
         return outcome
 
-    def _manual_id(self, sub: Subscriber, now: datetime) -> str:
+    async def _manual_id(self, sub: Subscriber, now: datetime) -> str:
         """A new delivery id for an on-demand digest (two at one clock reading: two ids)."""
         base = candidate = f"{sub.key}@manual-{ts(now)}"
         number = 1
-        while self.store.get_delivery(candidate) is not None:
+        while await self.store.get_delivery(candidate) is not None:
             number += 1
             candidate = f"{base}-{number}"
         return candidate
@@ -206,9 +254,9 @@ class Outbox:
         """True when a Sender for ``platform`` is registered (its front end is running)."""
         return platform in self.senders
 
-    def unknown(self) -> list[Delivery]:
+    async def unknown(self) -> list[Delivery]:
         """Deliveries whose outcome is unknown (sent, but no answer): for /stats and the log."""
-        return self.store.deliveries(state="unknown")
+        return await self.store.deliveries(state="unknown")
 
     async def _each_chat(
         self, deliveries: list[Delivery], work: Callable[[Delivery], Awaitable[object]]
@@ -240,13 +288,17 @@ class Outbox:
                         group.create_task(worker(shared))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
+        finally:
+            await self._release([d for d in deliveries if d.id in self._holding])
 
-    def _plan(self, due: Due, now: datetime, run_id: str) -> Planned:
+    async def _plan(self, due: Due, now: datetime, run_id: str) -> Planned:
         sub, slot = due.subscriber, due.slot
         delivery_id = Delivery.make_id(sub.platform, sub.chat_id, slot.id)
         try:
-            history = self.store.history(sub.platform, sub.chat_id)
+            history = await self.store.history(sub.platform, sub.chat_id)
             digest = plan(sub, self.posts, now, history, summaries=self.summaries, slot=slot)
+        except OutOfSpace:
+            raise
         except Exception as exc:
             log.exception("planning the digest for %s failed", sub.key)
             empty = Delivery(delivery_id, sub.platform, sub.chat_id, slot.id, "", (), "failed",
@@ -258,83 +310,96 @@ class Outbox:
             return Planned(empty, None)
         return Planned(digest.to_delivery(delivery_id, now, run_id), digest)
 
-    async def _resume(self, delivery: Delivery, now: datetime, counts: Counter[str]) -> None:
-        with self._claimed(delivery.id) as claimed:
-            if claimed is None:
-                return  # its owner is sending it, or it is no longer pending
-            sub = self.store.get_subscriber(claimed.platform, claimed.chat_id)
-            digest = None
-            if sub is not None and sub.active:
-                digest = rebuild(sub, claimed, self.posts, summaries=self.summaries)
+    async def _send_claimed(
+        self, delivery: Delivery, digests: Mapping[str, Digest], now: datetime, c: Counter[str]
+    ) -> Outcome | None:
+        """Send one claimed delivery (its digest planned now, or rebuilt from the record) and
+        mark it; None when nothing was sent (the disk is full, or it cannot be rebuilt)."""
+        did = delivery.id
+        self._holding.add(did)
+        try:
+            if self.paused:
+                return None  # released below: no new send starts on a full disk
+            digest = digests.get(did) or await self._rebuild(delivery)
             if digest is not None:
-                await self._send_and_mark(claimed, digest, now, counts)
-                return
+                return await self._send_and_mark(delivery, digest, now, c)
+            sub = await self.store.get_subscriber(delivery.platform, delivery.chat_id)
             gone = (
                 "its posts left the corpus" if sub and sub.active else "unsubscribed before sending"
             )
-            self._write(
-                claimed.id, lambda: self.store.mark(claimed.id, "failed", now=now, error=gone)
-            )
-            counts["failed"] += 1
+            await self._mark(delivery, "failed", now, error=gone)
+            c["failed"] += 1
+            return None
+        finally:
+            await self._release([delivery])
 
-    async def _deliver(
-        self, delivery: Delivery, digest: Digest, now: datetime, counts: Counter[str]
-    ) -> Outcome | None:
-        """Claim, send, mark and release one delivery; None when it could not be claimed."""
-        with self._claimed(delivery.id) as claimed:
-            if claimed is None:
-                return None
-            return await self._send_and_mark(claimed, digest, now, counts)
+    async def _rebuild(self, delivery: Delivery) -> Digest | None:
+        sub = await self.store.get_subscriber(delivery.platform, delivery.chat_id)
+        if sub is None or not sub.active:
+            return None
+        return rebuild(sub, delivery, self.posts, summaries=self.summaries)
 
-    @contextmanager
-    def _claimed(self, delivery_id: str) -> Iterator[Delivery | None]:
-        """The claim of one delivery; refused while the disk is full (no new send starts)."""
-        if self.paused:
-            yield None
-            return
-        with self.claims.holding(delivery_id) as claimed:
-            yield claimed
+    async def _release(self, deliveries: Iterable[Delivery]) -> None:
+        """Give up the claims still held on ``deliveries`` that have no outcome recorded (an
+        exception, a full disk before sending): pending for the next run, nothing changed.
+        A delivery whose records wait in memory (:mod:`.recorder`) stays claimed."""
+        for delivery in deliveries:
+            if delivery.id in self._holding and not self.recorder.holds(delivery.id):
+                self._holding.discard(delivery.id)
+                with contextlib.suppress(Exception):
+                    await self.store.release(delivery.id, owner=self.owner)
+
+    async def _mark(
+        self,
+        delivery: Delivery,
+        state: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        ids: tuple[str, ...] = (),
+        attempts: int | None = None,
+    ) -> None:
+        """Record the outcome (which releases the claim once it is written)."""
+        did = delivery.id
+
+        async def finish() -> None:
+            await self.store.finish(did, owner=self.owner, state=state, now=now,
+                                    message_ids=ids, error=error, attempts=attempts)  # fmt: skip
+            self._holding.discard(did)
+
+        await self._write(did, finish)
 
     async def _send_and_mark(
         self, delivery: Delivery, digest: Digest, now: datetime, counts: Counter[str]
     ) -> Outcome:
         outcome = await self._send(delivery, digest, now)
         attempts = delivery.attempts + 1
-        did = delivery.id
-
-        def mark(state: str, error: str | None = None, ids: tuple[str, ...] = ()) -> None:
-            self._write(did, lambda: self.store.mark(did, state, now=now, attempts=attempts,
-                                                     message_ids=ids, error=error))  # fmt: skip
-
-        if isinstance(outcome, Sent):
-            mark("sent", ids=outcome.message_ids)
-            counts["sent"] += 1
-        elif isinstance(outcome, Blocked):
-            mark("blocked", outcome.reason)
+        state, error, ids = OUTCOMES[type(outcome)](outcome)
+        if state == "pending" and attempts >= self.max_attempts:
+            state = "failed"
+        await self._mark(delivery, state, now, error=error, ids=ids, attempts=attempts)
+        counts["retried" if state == "pending" else state] += 1
+        if state == "blocked":
             chat = (delivery.platform, delivery.chat_id)
-            self._write(f"{did}/paused", lambda: self.store.set_active(*chat, False, now=now))
-            log.info(
-                "%s is blocked or gone (%s); subscription paused", delivery.key, outcome.reason
-            )
-            counts["blocked"] += 1
-        elif isinstance(outcome, Unknown):
-            mark("unknown", outcome.reason)
-            log.warning("%s: outcome unknown (%s); not resent, check the chat", did, outcome.reason)
-            counts["unknown"] += 1
-        elif outcome.retryable and attempts < self.max_attempts:
-            mark("pending", outcome.reason)
-            counts["retried"] += 1
-        else:
-            mark("failed", outcome.reason)
-            counts["failed"] += 1
+
+            async def pause() -> None:
+                await self.store.set_active(*chat, False, now=now)
+
+            await self._write(f"{delivery.id}/paused", pause)
+            log.info("%s is blocked or gone (%s); subscription paused", delivery.key, error)
+        elif state == "unknown":
+            log.warning("%s: outcome unknown (%s); not resent, check the chat", delivery.id, error)
         return outcome
 
     async def _send(self, delivery: Delivery, digest: Digest, now: datetime) -> Outcome:
         sender, did = self.senders[delivery.platform], delivery.id
 
-        def record(message_ids: tuple[str, ...]) -> None:  # after each message of the digest
-            self._write(did, lambda: self.store.mark(did, "pending", now=now,
-                                                     message_ids=message_ids))  # fmt: skip
+        async def record(message_ids: tuple[str, ...]) -> None:  # after each message
+            async def progress() -> None:
+                await self.store.record_progress(did, owner=self.owner, message_ids=message_ids,
+                                                 now=self.clock(), lease=self.lease)  # fmt: skip
+
+            await self._write(did, progress)
 
         progress = Progress(done=delivery.message_ids, record=record)
         try:
@@ -346,6 +411,19 @@ class Outbox:
         except Exception as exc:
             log.exception("sending %s failed", delivery.id)
             return Failed(retryable=False, reason=f"{type(exc).__name__}: {exc}")
+
+
+Marked = tuple[str, str | None, tuple[str, ...]]  # state, error, message ids
+
+# What each outcome a Sender reports records on the delivery (the delivery state machine:
+# pending -> sent | blocked | unknown | failed, or pending again for a retryable failure,
+# failed after max_attempts; docs/digests.md shows the same table).
+OUTCOMES: dict[type, Callable[[object], Marked]] = {
+    Sent: lambda o: ("sent", None, o.message_ids),  # type: ignore[attr-defined]
+    Blocked: lambda o: ("blocked", o.reason, ()),  # type: ignore[attr-defined]
+    Unknown: lambda o: ("unknown", o.reason, ()),  # type: ignore[attr-defined]
+    Failed: lambda o: ("pending" if o.retryable else "failed", o.reason, ()),  # type: ignore[attr-defined]
+}
 
 
 def _finished(run: Run, now: datetime, counts: Counter[str]) -> Run:

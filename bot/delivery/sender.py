@@ -21,7 +21,7 @@ already recorded: a crash between two messages of one digest repeats none of the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -53,17 +53,17 @@ class Unknown:
 Outcome = Sent | Blocked | Failed | Unknown
 
 
-def _ignore(message_ids: tuple[str, ...]) -> None:
+async def _ignore(message_ids: tuple[str, ...]) -> None:
     return None
 
 
 @dataclass(frozen=True)
 class Progress:
     """``done``: ids of the digest's first messages, already delivered (skip them);
-    ``record(ids)``: called with all ids so far after each message that went out."""
+    ``record(ids)``: awaited with all ids so far after each message that went out."""
 
     done: tuple[str, ...] = ()
-    record: Callable[[tuple[str, ...]], None] = field(default=_ignore)
+    record: Callable[[tuple[str, ...]], Awaitable[None]] = field(default=_ignore)
 
 
 NO_PROGRESS = Progress()  # a fresh send whose progress nobody records

@@ -39,7 +39,7 @@ class Frontend(Protocol):
         the process is stopped)."""
         ...
 
-    def after_tick(self) -> None:
+    async def after_tick(self) -> None:
         """Called after each digest run, with the runner's lock held."""
         ...
 

@@ -39,6 +39,11 @@ class Candidate:
 
 class Store(Protocol):
     # ---------------------------------------------------------------- lifecycle
+    @property
+    def shown(self) -> str:
+        """Where the store is, for messages: a data folder, or ``user@host:port/db``."""
+        ...
+
     async def close(self) -> None: ...
 
     # ---------------------------------------------------------------- subscribers
@@ -83,10 +88,10 @@ class Store(Protocol):
     async def history(self, platform: str, chat_id: str) -> History: ...
 
     # ---------------------------------------------------------------- deliveries
-    async def plan(self, run: Run, deliveries: Sequence[Delivery]) -> list[Delivery]:
-        """Record ``run`` and the deliveries planned in it. A delivery whose id (chat + slot)
-        is already recorded is skipped: planning is idempotent, so every instance may plan.
-        Returns the deliveries this call added."""
+    async def plan(self, run: Run | None, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Record ``run`` (None: an on-demand digest) and the deliveries planned in it. A
+        delivery whose id (chat + slot) is already recorded is skipped: planning is
+        idempotent, so every instance may plan. Returns the deliveries this call added."""
         ...
 
     async def claim(
@@ -97,9 +102,11 @@ class Store(Protocol):
         lease: timedelta,
         platforms: Collection[str],
         limit: int = 1000,
+        skip: Collection[str] = (),
     ) -> list[Delivery]:
         """Pending deliveries of ``platforms`` that nobody holds (or whose lease ran out),
-        oldest first, now held by ``owner`` until ``now + lease``."""
+        oldest first, now held by ``owner`` until ``now + lease``; none of ``skip`` (those the
+        caller already tried in this run)."""
         ...
 
     async def claim_delivery(
@@ -134,6 +141,11 @@ class Store(Protocol):
     ) -> Delivery:
         """Record the outcome and release the claim (``pending`` = try again in a later run).
         LostClaim if not held."""
+        ...
+
+    async def release(self, delivery_id: str, *, owner: str) -> None:
+        """Give up a claim without recording anything (the delivery stays as it is, free for
+        the next claim); nothing happens when ``owner`` does not hold it."""
         ...
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None: ...

@@ -7,7 +7,7 @@ from bot.chat.context import Context
 from bot.chat.reply import Reply
 from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_reply
 from bot.corpus.folder import resolve_post, short_id
-from bot.delivery.outbox import DiskFullPaused
+from bot.delivery.outbox import DiskFullPaused, Elsewhere
 from bot.delivery.sender import Blocked, Failed, Sent, Unknown
 from bot.domain import inputs
 from bot.domain.digest import pick
@@ -23,8 +23,8 @@ FULL_SENTENCES, FULL_COMMENTS = 6, 6
 MAX_MORE_COMMENTS = 30
 
 
-def start(app: Context, cmd: Command) -> Reply:
-    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+async def start(app: Context, cmd: Command) -> Reply:
+    sub = await app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     status = (
         "This chat is subscribed; /settings shows when digests come."
         if sub and sub.active
@@ -76,16 +76,16 @@ def ask(app: Context, cmd: Command) -> Reply:
 
 
 async def digest(app: Context, cmd: Command) -> Reply:
-    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    sub = await app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     if not app.digests.can_send(cmd.chat.platform):
-        preview = app.digests.preview(sub, app.now())
+        preview = await app.digests.preview(sub, app.now())
         return digest_reply(preview) if preview else _nothing(app, sub)
     outcome = await app.digests.send_now(sub, app.now())
     if outcome is None:
         return _nothing(app, sub)
-    if isinstance(outcome, DiskFullPaused):
+    if isinstance(outcome, DiskFullPaused | Elsewhere):
         return Reply.text(outcome.message)
     if isinstance(outcome, Sent | Blocked):
         return Reply(())
@@ -95,7 +95,7 @@ async def digest(app: Context, cmd: Command) -> Reply:
     return Reply.text("Sorry, the digest could not be sent just now; please try again later.")
 
 
-def why(app: Context, cmd: Command) -> Reply:
+async def why(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise BadUsage
@@ -103,21 +103,21 @@ def why(app: Context, cmd: Command) -> Reply:
     name = f"“{found.title}” ({short_id(found.id)})"
     sent = [
         d
-        for d in app.store.deliveries(platform=cmd.chat.platform, chat_id=cmd.chat.id)
+        for d in await app.store.deliveries(platform=cmd.chat.platform, chat_id=cmd.chat.id)
         if any(i.post_id == found.id for i in d.items)
     ]
     if sent:
         last = sent[-1]
         when = last.slot or f"{last.created:%Y-%m-%d} (on demand)"
         return Reply.text(f"{name} was in this chat's digest of {when} ({last.state}).")
-    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+    sub = await app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         return Reply.text(f"{name} has not been sent here: this chat has no active subscription.")
     index = app.post_index()
     if sub.topics and index.matching_topic(found, sub.topics) is None:
         topics = ", ".join(sub.topics)
         return Reply.text(f"{name} will not be sent: it matches none of your topics ({topics}).")
-    picks = pick(sub, index, app.store.history(sub.platform, sub.chat_id))
+    picks = pick(sub, index, await app.store.history(sub.platform, sub.chat_id))
     slot = next_slot(sub, app.now())
     local = slot.at.astimezone(sub.zone)
     if any(p.post.id == found.id for p in picks):

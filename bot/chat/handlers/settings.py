@@ -52,57 +52,64 @@ def describe(sub: Subscriber, app: Context) -> str:
     )
 
 
-def _sub(app: Context, cmd: Command) -> Subscriber:
-    sub = app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
+async def _sub(app: Context, cmd: Command) -> Subscriber:
+    sub = await app.store.get_subscriber(cmd.chat.platform, cmd.chat.id)
     if sub is None or not sub.active:
         raise UsageError("This chat has no subscription yet; send /subscribe first.")
     return sub
 
 
-def _update(app: Context, cmd: Command, **changes: Any) -> Subscriber:
-    _sub(app, cmd)
-    return app.store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=app.now(), **changes)
+async def _update(app: Context, cmd: Command, **changes: Any) -> Subscriber:
+    await _sub(app, cmd)
+    return await app.store.update_subscriber(
+        cmd.chat.platform, cmd.chat.id, now=app.now(), **changes
+    )
 
 
-def subscribe(app: Context, cmd: Command) -> Reply:
+async def subscribe(app: Context, cmd: Command) -> Reply:
     changes = parse_subscribe(cmd.args)
     kind = "channel" if cmd.chat.kind == "channel" else "group" if cmd.chat.is_group else "private"
     store, now = app.store, app.now()
-    store.subscribe(cmd.chat.platform, cmd.chat.id, now=now, defaults=app.config.digest, kind=kind)
-    sub = store.update_subscriber(cmd.chat.platform, cmd.chat.id, now=now, kind=kind, **changes)
+    await store.subscribe(
+        cmd.chat.platform, cmd.chat.id, now=now, defaults=app.config.digest, kind=kind
+    )
+    sub = await store.update_subscriber(
+        cmd.chat.platform, cmd.chat.id, now=now, kind=kind, **changes
+    )
     return Reply.text(
         "Subscribed. " + describe(sub, app), "Change it with /time, /timezone, /topics, /posts."
     )
 
 
-def unsubscribe(app: Context, cmd: Command) -> Reply:
-    if app.store.get_subscriber(cmd.chat.platform, cmd.chat.id) is None:
+async def unsubscribe(app: Context, cmd: Command) -> Reply:
+    if await app.store.get_subscriber(cmd.chat.platform, cmd.chat.id) is None:
         return Reply.text("This chat was not subscribed.")
-    app.store.set_active(cmd.chat.platform, cmd.chat.id, False, now=app.now())
+    await app.store.set_active(cmd.chat.platform, cmd.chat.id, False, now=app.now())
     return Reply.text("Unsubscribed: no more digests here. /subscribe brings them back.")
 
 
-def settings(app: Context, cmd: Command) -> Reply:
-    return Reply.text(describe(_sub(app, cmd), app))
+async def settings(app: Context, cmd: Command) -> Reply:
+    return Reply.text(describe(await _sub(app, cmd), app))
 
 
-def time(app: Context, cmd: Command) -> Reply:
+async def time(app: Context, cmd: Command) -> Reply:
     hhmm = inputs.parse_time(cmd.args)
     if hhmm is None:
         raise BadUsage(f"({TIME_RANGE}, e.g. /time 07:30).")
-    sub = _update(app, cmd, time=hhmm)
+    sub = await _update(app, cmd, time=hhmm)
     return Reply.text(describe(sub, app))
 
 
-def timezone(app: Context, cmd: Command) -> Reply:
+async def timezone(app: Context, cmd: Command) -> Reply:
     parts = cmd.args.split()
     if len(parts) != 1:
         raise BadUsage
-    return Reply.text(describe(_update(app, cmd, timezone=inputs.parse_zone(parts[0])), app))
+    sub = await _update(app, cmd, timezone=inputs.parse_zone(parts[0]))
+    return Reply.text(describe(sub, app))
 
 
-def topics(app: Context, cmd: Command) -> Reply:
-    sub = _sub(app, cmd)
+async def topics(app: Context, cmd: Command) -> Reply:
+    sub = await _sub(app, cmd)
     verb, _, rest = cmd.args.strip().partition(" ")
     verb = verb.lower()
     given = [t.strip().lower() for t in rest.split(",") if t.strip()]
@@ -118,21 +125,21 @@ def topics(app: Context, cmd: Command) -> Reply:
         raise BadUsage
     if any(len(t) > 60 for t in new):
         raise UsageError("A topic can be at most 60 characters long.")
-    sub = _update(app, cmd, topics=new)
+    sub = await _update(app, cmd, topics=new)
     return Reply.text(describe(sub, app))
 
 
-def posts(app: Context, cmd: Command) -> Reply:
+async def posts(app: Context, cmd: Command) -> Reply:
     number = inputs.count(cmd.args, 1, 20)
     if number is None:
         raise BadUsage("(N from 1 to 20).")
-    return Reply.text(describe(_update(app, cmd, posts=number), app))
+    return Reply.text(describe(await _update(app, cmd, posts=number), app))
 
 
-def stats(app: Context, cmd: Command) -> Reply:
-    s = app.store.stats()
+async def stats(app: Context, cmd: Command) -> Reply:
+    s = await app.store.stats()
     states = ", ".join(f"{k} {v}" for k, v in sorted(s.deliveries.items())) or "none"
-    unknown = app.digests.unknown()
+    unknown = await app.digests.unknown()
     lines = [
         f"Posts: {len(app.posts)}; indexed: {len(app.index)}.",
         f"Subscribers: {s.subscribers} ({s.active} active).",

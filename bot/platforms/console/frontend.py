@@ -202,7 +202,7 @@ class ConsoleFrontend:
         except EOFError:  # Ctrl-D, or the second Ctrl-C on an empty line
             return None
 
-    def after_tick(self) -> None:
+    async def after_tick(self) -> None:
         pass
 
     async def stop(self) -> None:

@@ -160,7 +160,7 @@ class SlackSender:
             except aiohttp.ClientError as exc:  # refused or reset before an answer came
                 return Failed(retryable=True, reason=f"network: {type(exc).__name__}")
             ids.append(ts)
-            progress.record(tuple(ids))
+            await progress.record(tuple(ids))
         return Sent(tuple(ids))
 
 

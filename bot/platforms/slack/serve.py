@@ -94,7 +94,7 @@ class SlackService:
         assert secrets is not None, "checked by bot.runner.choose_frontends"
         return cls(build(app, secrets), secrets)
 
-    def after_tick(self) -> None:
+    async def after_tick(self) -> None:
         """Nothing to do after a digest run (archived channels are the outbox's outcomes)."""
 
     async def serve(self) -> None:

@@ -107,10 +107,10 @@ class TelegramFrontend:
         self.conflicts = PollConflicts(Where.of(app.config))
         self.stopped = self.conflicts.stop = asyncio.Event()  # set on a start-up conflict
 
-    def after_tick(self) -> None:
+    async def after_tick(self) -> None:
         """The chat moves (group -> supergroup) Telegram reported while digests were sent."""
         for old, new in self.sender.take_migrations():
-            self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+            await self.app.store.move_chat(PLATFORM, old, new, now=self.app.now())
 
     async def handle(
         self, cmd: Command, is_admin: Callable[[], Awaitable[bool]] | None = None
@@ -205,7 +205,7 @@ class TelegramFrontend:
         """A group became a supergroup: its subscription and history move (not during a run)."""
         assert self.host is not None, "started by a runner"
         async with self.host.lock:
-            self.app.store.migrate_chat(PLATFORM, old, new, now=self.app.now())
+            await self.app.store.move_chat(PLATFORM, old, new, now=self.app.now())
 
 
 def rate_limiter(shared: SharedLimits | None = None, bot_key: str = "telegram") -> AIORateLimiter:
@@ -316,7 +316,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     app: App = context.bot_data["app"]
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        app.store.set_active(PLATFORM, str(change.chat.id), False, now=app.now())
+        await app.store.set_active(PLATFORM, str(change.chat.id), False, now=app.now())
         log.info("removed from chat %s: subscription paused", change.chat.id)
 
 

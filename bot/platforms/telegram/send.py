@@ -81,7 +81,7 @@ class TelegramSender:
                 return self._failure(exc, number, len(messages))
             target = sent.chat_id
             ids.append(str(sent.message_id))
-            progress.record(tuple(ids))
+            await progress.record(tuple(ids))
         return Sent(tuple(ids))
 
     async def _send_following_migration(

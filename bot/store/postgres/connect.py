@@ -17,7 +17,7 @@ import psycopg
 from psycopg import conninfo
 
 from bot import redact
-from bot.store.tinydb.atomic import StoreError
+from bot.errors import StoreError
 
 _URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)@")
 

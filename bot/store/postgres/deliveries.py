@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ _CLAIM = f"""
 UPDATE deliveries d SET owner = %s, lease_until = %s
 FROM (SELECT id FROM deliveries
       WHERE state = 'pending' AND platform = ANY(%s) AND (owner IS NULL OR lease_until <= %s)
+        AND NOT (id = ANY(%s))
       ORDER BY created, id LIMIT %s FOR UPDATE SKIP LOCKED) c
 WHERE d.id = c.id
 RETURNING {", ".join(f"d.{c}" for c in DEL_COLUMNS)}
@@ -107,8 +108,9 @@ async def claim(
     until: datetime,
     platforms: list[str],
     limit: int,
+    skip: Collection[str] = (),
 ) -> list[Delivery]:
-    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, limit))
+    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, list(skip), limit))
     found = [delivery_from_row(row) for row in await cur.fetchall()]
     return sorted(found, key=lambda d: (d.created, d.id))
 
@@ -179,6 +181,13 @@ async def finish(conn: AsyncConnection, delivery_id: str, owner: str, outcome: O
         if done.state == outcome.state and done.updated == outcome.now:
             return done  # recorded by the first try
     raise LostClaim(f"{delivery_id} is no longer held by {owner}")
+
+
+async def release(conn: AsyncConnection, delivery_id: str, owner: str) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET owner = NULL, lease_until = NULL WHERE id = %s AND owner = %s",
+        (delivery_id, owner),
+    )
 
 
 async def move_chat(

@@ -21,9 +21,9 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot import redact
+from bot.errors import StoreError
 from bot.store.postgres import schema
 from bot.store.postgres.connect import Target, unreachable
-from bot.store.tinydb.atomic import StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

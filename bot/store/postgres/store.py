@@ -259,9 +259,10 @@ class PostgresStore:
         lease: timedelta,
         platforms: Collection[str],
         limit: int = 1000,
+        skip: Collection[str] = (),
     ) -> list[Delivery]:
         return await self.db.run(
-            lambda conn: dq.claim(conn, owner, now, now + lease, sorted(platforms), limit)
+            lambda conn: dq.claim(conn, owner, now, now + lease, sorted(platforms), limit, skip)
         )
 
     async def claim_delivery(
@@ -297,6 +298,9 @@ class PostgresStore:
     ) -> Delivery:
         outcome = dq.Outcome(state, now, tuple(message_ids), error, attempts)
         return await self.db.run(lambda conn: dq.finish(conn, delivery_id, owner, outcome))
+
+    async def release(self, delivery_id: str, *, owner: str) -> None:
+        await self.db.run(lambda conn: dq.release(conn, delivery_id, owner))
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:
         found = await self._deliveries("WHERE id = %s", (delivery_id,))

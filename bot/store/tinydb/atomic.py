@@ -26,14 +26,10 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from bot.errors import OutOfSpace
+from bot.errors import OutOfSpace, StoreError
 from summariser import write_atomic as replace_file
 
 Data = dict[str, dict[str, Any]]
-
-
-class StoreError(Exception):
-    """A problem with the data folder; the message names the file and says what to do."""
 
 
 class StoreCorrupt(StoreError):
