@@ -319,9 +319,11 @@ def test_a_reader_that_goes_away_is_not_an_error_and_prints_nothing(tmp_path: Pa
     assert (proc.wait(timeout=120), err) == (0, "")
 
 
-def test_run_on_postgresql_is_refused_not_silently_tinydb(tmp_path: Path) -> None:
-    """Until the running bot uses the PostgreSQL store, asking for it stops the start in one
-    line (exit 2): it never quietly keeps its subscribers in a TinyDB folder instead."""
+def test_run_on_an_unreachable_postgresql_stops_and_never_falls_back_to_tinydb(
+    tmp_path: Path,
+) -> None:
+    """Asked for PostgreSQL and the database is down: one line naming it (exit 2), the password
+    nowhere, and no TinyDB store made in its place."""
     config = tmp_path / "bot.toml"
     config.write_text(
         f'[corpus]\nfolder = "{SEEDS}"\n[store]\nbackend = "postgresql"\n', encoding="utf-8"
@@ -337,6 +339,7 @@ def test_run_on_postgresql_is_refused_not_silently_tinydb(tmp_path: Path) -> Non
         timeout=60,
     )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.count("\n") == 1 and "backend = 'postgresql'" in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "database bot@127.0.0.1:9/db is unreachable" in proc.stderr
     assert "s3cretpw" not in proc.stderr + proc.stdout
-    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "data" / "store").exists()

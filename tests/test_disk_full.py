@@ -24,6 +24,7 @@ from bot.delivery.outbox import DiskFullPaused, Outbox
 from bot.delivery.sender import NO_PROGRESS, Failed, Outcome, Progress, Sent
 from bot.domain.digest import Digest, PostIndex
 from bot.store.reserve import RESERVE_NAME, Reserve
+from bot.store.tinydb.protocol import TinyDBStore
 from bot.store.tinydb.store import Store
 from tests.app_fixtures import FakeClock, make_config, running
 from tests.fakes.sender import FakeSender
@@ -146,7 +147,7 @@ async def test_a_tick_on_a_full_disk_sends_nothing_and_resumes_when_space_is_bac
 def no_reserve(store: Store, sender: FakeSender) -> Outbox:
     """An outbox whose reserve holds nothing: a full disk leaves records in memory."""
     reserve = Reserve(store.data_dir / RESERVE_NAME, size=0)
-    return Outbox(store, [sender], PostIndex(POSTS), SUMMARIES, reserve=reserve)
+    return Outbox(TinyDBStore(store), [sender], PostIndex(POSTS), SUMMARIES, reserve=reserve)
 
 
 async def test_when_even_the_reserve_is_not_enough_the_record_waits_in_memory(

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Config
-from bot.delivery.outbox import DiskFullPaused, Elsewhere
 from bot.delivery.sender import Outcome
+from bot.delivery.states import DiskFullPaused, Elsewhere
 from bot.domain.digest import Digest, PostIndex, Summaries
 from bot.domain.records import Delivery, Subscriber
 from summariser import KeywordIndex, Post

@@ -34,7 +34,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.recorder import Recorder
-from bot.delivery.sender import Blocked, Failed, Outcome, Progress, Sender, Sent, Unknown
+from bot.delivery.sender import Failed, Outcome, Progress, Sender, Sent, Unknown
+from bot.delivery.states import DiskFullPaused, Elsewhere, marked
 from bot.domain.digest import Digest, PostIndex, Summaries, plan, rebuild
 from bot.domain.records import Delivery, Run, Subscriber, ts
 from bot.domain.schedule import Due, due_digests
@@ -62,35 +63,6 @@ def new_owner() -> str:
 class Planned:
     delivery: Delivery
     digest: Digest | None
-
-
-@dataclass(frozen=True)
-class DiskFullPaused:
-    """:meth:`Outbox.send_now` on a full disk: digests wait until space is freed.
-
-    ``delivered``: the chat service confirmed this digest (its record was written in the
-    reserve's space, or is held until it can be); False: nothing was sent.
-    """
-
-    delivered: bool
-
-    @property
-    def message(self) -> str:
-        """What the chat is told (in its terms: the bot ran out of space, someone must act)."""
-        wait = (
-            "the bot has run out of disk space, so digests wait until its administrator frees some"
-        )
-        if self.delivered:
-            return f"Your digest was delivered, but {wait}."
-        return f"Nothing was sent: {wait}."
-
-
-@dataclass(frozen=True)
-class Elsewhere:
-    """:meth:`Outbox.send_now`: another sender (the minute tick, another instance) took the
-    digest just recorded; it is on its way."""
-
-    message: str = "Your digest is on its way."
 
 
 class Outbox:
@@ -374,7 +346,7 @@ class Outbox:
     ) -> Outcome:
         outcome = await self._send(delivery, digest, now)
         attempts = delivery.attempts + 1
-        state, error, ids = OUTCOMES[type(outcome)](outcome)
+        state, error, ids = marked(outcome)
         if state == "pending" and attempts >= self.max_attempts:
             state = "failed"
         await self._mark(delivery, state, now, error=error, ids=ids, attempts=attempts)
@@ -411,19 +383,6 @@ class Outbox:
         except Exception as exc:
             log.exception("sending %s failed", delivery.id)
             return Failed(retryable=False, reason=f"{type(exc).__name__}: {exc}")
-
-
-Marked = tuple[str, str | None, tuple[str, ...]]  # state, error, message ids
-
-# What each outcome a Sender reports records on the delivery (the delivery state machine:
-# pending -> sent | blocked | unknown | failed, or pending again for a retryable failure,
-# failed after max_attempts; docs/digests.md shows the same table).
-OUTCOMES: dict[type, Callable[[object], Marked]] = {
-    Sent: lambda o: ("sent", None, o.message_ids),  # type: ignore[attr-defined]
-    Blocked: lambda o: ("blocked", o.reason, ()),  # type: ignore[attr-defined]
-    Unknown: lambda o: ("unknown", o.reason, ()),  # type: ignore[attr-defined]
-    Failed: lambda o: ("pending" if o.retryable else "failed", o.reason, ()),  # type: ignore[attr-defined]
-}
 
 
 def _finished(run: Run, now: datetime, counts: Counter[str]) -> Run:

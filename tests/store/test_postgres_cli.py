@@ -5,8 +5,10 @@ PostgreSQL, both ways, nothing lost (checked by counts and record by record)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,8 @@ from bot.config import DigestDefaults
 from bot.domain.records import Delivery, DeliveryItem, Run, Subscriber
 from bot.store.base import Store
 from bot.store.postgres.store import PostgresStore
-from bot.store.tinydb.store import TinyDBStore
-from tests.bot_process import run_cli
+from bot.store.tinydb.protocol import TinyDBStore
+from tests.bot_process import cli_env, run_cli
 from tests.fakes.postgres import Cluster, cluster_or_skip
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -142,4 +144,38 @@ def test_store_copy_tinydb_to_postgresql_and_back(cluster: Cluster, tmp_path: Pa
         assert asyncio.run(_everything(returned)) == want
     finally:
         asyncio.run(returned.close())
-    _ = timedelta
+
+
+def test_the_bot_runs_on_postgresql_and_keeps_nothing_in_a_tinydb_folder(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """`digestbot run` on the database: a console user subscribes and asks for a digest; the
+    subscription and the sent delivery are rows in PostgreSQL, and no TinyDB store is made."""
+    url = cluster.create_database("run_cli")
+    lines = "/subscribe 08:00 Europe/London\n/digest\n/stats\nquit\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config(tmp_path)), "run",
+         "--frontend", "console"],
+        input=lines, capture_output=True, text=True, cwd=tmp_path, timeout=240,
+        env=cli_env(None, TEST_DB_URL=url),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Subscribed. Digest every day at 08:00 (Europe/London)" in done.stdout
+    assert "Subscribers: 1 (1 active)." in done.stdout
+    assert "Deliveries: sent 1." in done.stdout
+    assert cluster.password not in done.stdout + done.stderr
+
+    async def rows() -> tuple[list[Subscriber], list[Delivery]]:
+        store = await PostgresStore.open(url)
+        try:
+            return [s async for s in store.subscribers()], await store.deliveries()
+        finally:
+            await store.close()
+
+    subs, deliveries = asyncio.run(rows())
+    assert [(s.platform, s.time, s.timezone, s.active) for s in subs] == [
+        ("console", "08:00", "Europe/London", True)
+    ]
+    assert [(d.platform, d.state) for d in deliveries] == [("console", "sent")]
+    assert len(deliveries[0].items) > 0
+    assert not (tmp_path / "data" / "store").exists()

@@ -7,8 +7,8 @@ from bot.chat.context import Context
 from bot.chat.reply import Reply
 from bot.chat.views import answer_reply, digest_reply, latest_reply, summary_reply
 from bot.corpus.folder import resolve_post, short_id
-from bot.delivery.outbox import DiskFullPaused, Elsewhere
 from bot.delivery.sender import Blocked, Failed, Sent, Unknown
+from bot.delivery.states import DiskFullPaused, Elsewhere
 from bot.domain import inputs
 from bot.domain.digest import pick
 from bot.domain.records import Subscriber

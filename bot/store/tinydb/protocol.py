@@ -26,7 +26,7 @@ class TinyDBStore:
     def __init__(self, files: Store, *, keep_days: float = 2.0) -> None:
         self.files = files
         self.keep_days = keep_days
-        self._leases: dict[str, tuple[str, datetime]] = {}  # delivery id -> (owner, until)
+        self._leases = files.leases  # shared by every view of this open folder
 
     @classmethod
     def open(cls, data_dir: str | Path, *, readonly: bool = False) -> TinyDBStore:

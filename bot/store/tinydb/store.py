@@ -66,6 +66,9 @@ class Store:
         self._by_chat: dict[str, dict[str, Delivery]] = defaultdict(dict)
         self._history: dict[str, History] = {}
         self._runs: RunLog | None = None
+        # delivery id -> (owner, lease until): claims of this process (never on disk; see
+        # bot/store/tinydb/protocol.py)
+        self.leases: dict[str, tuple[str, datetime]] = {}
 
     # ------------------------------------------------------------------ opening
 
