@@ -55,6 +55,7 @@ from bot.config import Config, DigestDefaults, TelegramConfig  # noqa: E402
 from bot.domain.records import Subscriber  # noqa: E402
 from bot.platforms.telegram import frontend as tg_frontend  # noqa: E402
 from bot.runner import Runner  # noqa: E402
+from tests.app_fixtures import files  # noqa: E402
 from tests.bot_process import ServerProcess  # noqa: E402
 from tests.fakes.telegram_updates import TOKEN, chat, message, user  # noqa: E402
 
@@ -141,7 +142,7 @@ def open_app(folder: Path, base_url: str, subs: list[Subscriber]) -> App:
         telegram=replace(TelegramConfig(), base_url=base_url),
     )
     app = App.open(config, clock=lambda: NOW)
-    app.store.put_subscribers(subs)
+    files(app).put_subscribers(subs)
     return app
 
 
@@ -169,9 +170,9 @@ async def broadcast(app: App, busy: Callable[[], None]) -> tuple[float, float]:
     frontend = tg_frontend.TelegramFrontend(app, TOKEN, polling=tg_frontend.TEST_POLLING)
     async with Runner(app, [frontend]).serving(scheduled=False) as runner:
         stop = asyncio.Event()
-        total = len(app.store.subscribers())
+        total = len(files(app).subscribers())
         bar = asyncio.create_task(
-            progress(lambda: len(app.store.deliveries(state="sent")), total, stop)
+            progress(lambda: len(files(app).deliveries(state="sent")), total, stop)
         )
         busy()
         started = time.monotonic()
@@ -218,7 +219,7 @@ def run(args: argparse.Namespace, limiter: str) -> Result:
 def time_store_writes(app: App) -> list[float]:
     """Times (ms) of every delivery outcome written during the run (store.mark)."""
     times: list[float] = []
-    mark = app.store.mark
+    mark = files(app).mark
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -227,7 +228,7 @@ def time_store_writes(app: App) -> list[float]:
         finally:
             times.append((time.perf_counter() - started) * 1000)
 
-    app.store.mark = timed  # type: ignore[method-assign]
+    files(app).mark = timed  # type: ignore[method-assign]
     return times
 
 
@@ -240,7 +241,7 @@ def measure(
         c["time"] for c in calls if c["status"] == 200 and window[0] <= c["time"] <= window[1]
     ]
     delivered = server.delivered()
-    sent = {d.chat_id: d.message_ids for d in app.store.deliveries(state="sent")}
+    sent = {d.chat_id: d.message_ids for d in files(app).deliveries(state="sent")}
     duplicates = misses = 0
     for sub in subs:
         texts = Counter(m["text"] for m in delivered.get(int(sub.chat_id), []))

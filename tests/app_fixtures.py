@@ -13,6 +13,8 @@ from bot.app import App
 from bot.config import Config, TelegramConfig
 from bot.platforms.telegram.frontend import TEST_POLLING, TelegramFrontend
 from bot.runner import Runner
+from bot.store.tinydb.protocol import TinyDBStore
+from bot.store.tinydb.store import Store
 from tests.fakes.telegram_server import FakeTelegram
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -67,3 +69,9 @@ def telegram(runner: Runner) -> TelegramFrontend:
     [frontend] = runner.frontends
     assert isinstance(frontend, TelegramFrontend)
     return frontend
+
+
+def files(app: App) -> Store:
+    """The TinyDB files behind ``app.store``, read as the tests inspect them (synchronously)."""
+    assert isinstance(app.store, TinyDBStore), app.store
+    return app.store.files

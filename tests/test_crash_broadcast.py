@@ -31,7 +31,7 @@ from bot.app import App
 from bot.config import DigestDefaults, TelegramConfig
 from bot.domain.records import Delivery, Subscriber
 from bot.store.tinydb.store import Store
-from tests.app_fixtures import SEEDS, FakeClock, open_app, running
+from tests.app_fixtures import SEEDS, FakeClock, files, open_app, running
 from tests.bot_process import BotProcess, ServerThread, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -234,7 +234,7 @@ def subscribe(app: App, clock: FakeClock) -> None:
     defaults = replace(DEFAULTS, posts=1)  # one new post a day: 5 seed posts last 5 days
     for chat in CHATS:
         kind = "group" if chat < 0 else "private"
-        app.store.subscribe("telegram", chat, now=clock(), defaults=defaults, kind=kind)
+        files(app).subscribe("telegram", chat, now=clock(), defaults=defaults, kind=kind)
 
 
 async def test_down_across_the_send_time_sends_once_at_restart(
@@ -247,7 +247,7 @@ async def test_down_across_the_send_time_sends_once_at_restart(
     clock.now = datetime(2026, 11, 23, 8, 20, tzinfo=UTC)  # down from 07:50 to 08:20
     app = restart(tmp_path, fake_telegram, app, clock)
     await up(fake_telegram, app, clock, datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
-    sent_at = {d.slot: d.updated for d in app.store.deliveries(platform="telegram", chat_id="11")}
+    sent_at = {d.slot: d.updated for d in files(app).deliveries(platform="telegram", chat_id="11")}
     app.close()
     assert sent_at == {
         "2026-11-23": datetime(2026, 11, 23, 8, 20, tzinfo=UTC),  # at the restart
@@ -270,7 +270,7 @@ async def test_down_for_25_hours_gives_one_catch_up(
     clock.advance(hours=25)  # down across the send times of 23 and 24 November
     app = restart(tmp_path, fake_telegram, app, clock)
     await up(fake_telegram, app, clock, datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
-    slots = sorted(d.slot for d in app.store.deliveries(platform="telegram", chat_id="11"))
+    slots = sorted(d.slot for d in files(app).deliveries(platform="telegram", chat_id="11"))
     app.close()
     assert slots == ["2026-11-22", "2026-11-24", "2026-11-25"]
     for chat in CHATS:

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.config import DigestDefaults
 from bot.domain.records import Subscriber
 from bot.store.tinydb.store import Store
-from tests.app_fixtures import FakeClock, open_app, running
+from tests.app_fixtures import FakeClock, files, open_app, running
 from tests.fakes.sender import Crash, FakeSender
 from tests.fakes.telegram_server import FakeTelegram
 from tests.test_console import run_bot
@@ -53,7 +53,7 @@ async def test_console_restart_prints_a_pending_digest_once(tmp_path: Path) -> N
     app.add_sender(FakeSender(platform="console", crash_at=1))
     with pytest.raises(Crash):
         await app.tick(app.now())
-    [pending] = app.store.deliveries(state="pending")
+    [pending] = files(app).deliveries(state="pending")
     app.close()
     printed = []
     for _ in range(3):  # the restart sends it, the two after it have nothing to send
@@ -96,10 +96,10 @@ async def test_slow_digest_command_racing_the_minute_tick_arrives_once(
         fake_telegram.delay_response(1.5, chat_id=chat)
         fake_telegram.inject_message("/digest", chat_id=chat if chat < 0 else None, user_id=CHAT)
         await fake_telegram.wait_until(lambda: len(digests(fake_telegram, chat)) == 1)
-        [pending] = app.store.deliveries(state="pending")
+        [pending] = files(app).deliveries(state="pending")
         await runner.tick(clock.advance(minutes=1))  # while the first answer is awaited
         await fake_telegram.wait_until(
-            lambda: app.store.get_delivery(pending.id).state == "sent",  # type: ignore[union-attr]
+            lambda: files(app).get_delivery(pending.id).state == "sent",  # type: ignore[union-attr]
             timeout=10,
         )
         await runner.tick(clock.advance(minutes=1))

@@ -26,7 +26,7 @@ from bot.domain.digest import Digest, PostIndex
 from bot.store.reserve import RESERVE_NAME, Reserve
 from bot.store.tinydb.protocol import TinyDBStore
 from bot.store.tinydb.store import Store
-from tests.app_fixtures import FakeClock, make_config, running
+from tests.app_fixtures import FakeClock, files, make_config, running
 from tests.fakes.sender import FakeSender
 from tests.fakes.telegram_server import FakeTelegram
 from tests.full_disk import Disk, small_disk
@@ -79,7 +79,7 @@ class FillingSender(FakeSender):
                 self.disk.fill()
             ids.append(f"{chat_id}-{part}")
             if part < self.parts - 1:
-                progress.record(tuple(ids))
+                await progress.record(tuple(ids))
         self.calls += 1
         self.arrived.append((chat_id, digest))
         return Sent(tuple(ids))
@@ -282,7 +282,7 @@ async def test_digest_command_on_a_disk_that_fills_up_while_sending(
         await fake_telegram.wait_until(lambda: len(digests(fake_telegram)) > before, timeout=10)
     app.close()
     assert fake_telegram.duplicates() == {}
-    [manual, rest] = [d for d in app.store.deliveries() if d.state == "sent"] or [None, None]
+    [manual, rest] = [d for d in files(app).deliveries() if d.state == "sent"] or [None, None]
     assert manual is not None and rest is not None
     assert not set(manual.post_ids) & set(rest.post_ids)
 

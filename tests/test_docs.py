@@ -162,10 +162,11 @@ def test_the_first_screen_is_the_quick_start() -> None:
     assert "make run" in first and "make test" in first
     assert "| make run" in "\n".join(lines[:30])  # the transcript starts on the first screen
     headings = [line for line in lines if line.startswith("## ")]
-    assert headings[:4] == [
+    assert headings[:5] == [
         "## Quickstart",
         "## Chatting with the bot",
         "## Run it on Telegram",
+        "## Run it on Slack",
         "## Configuration",
     ]
     assert lines.index("## Chatting with the bot") < 80

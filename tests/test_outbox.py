@@ -15,6 +15,7 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.sender import Blocked, Failed, Sender, Sent
 from bot.domain.digest import PostIndex, Summaries
 from bot.domain.records import Subscriber
+from bot.store.reserve import RESERVE_NAME, Reserve
 from bot.store.tinydb.protocol import TinyDBStore
 from bot.store.tinydb.store import Store
 from summariser import Comment, Post
@@ -62,7 +63,8 @@ def subscribe(store: Store, chats: int, **settings: object) -> list[str]:
 
 
 def outbox(store: Store, sender: Sender, posts: list[Post] = POSTS) -> Outbox:
-    return Outbox(TinyDBStore(store), [sender], PostIndex(posts), SUMMARIES)
+    reserve = Reserve(store.data_dir / RESERVE_NAME)  # as the app gives a TinyDB store
+    return Outbox(TinyDBStore(store), [sender], PostIndex(posts), SUMMARIES, reserve=reserve)
 
 
 async def run_minutes(box: Outbox, start: datetime, minutes: int) -> None:

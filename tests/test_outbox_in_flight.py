@@ -157,7 +157,7 @@ class PartsSender:
             await asyncio.sleep(0)
             self.arrived.append((chat_id, part))
             ids.append(f"{chat_id}-{part}")
-            progress.record(tuple(ids))
+            await progress.record(tuple(ids))
             if len(self.arrived) == self.crash_after:
                 raise Crash(f"killed after message {self.crash_after}")
         return Sent(tuple(ids))

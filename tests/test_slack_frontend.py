@@ -23,7 +23,7 @@ from bot.platforms.slack.people import REFUSAL
 from bot.platforms.slack.send import chat_id
 from bot.platforms.slack.serve import SlackService, build
 from bot.runner import Runner
-from tests.app_fixtures import FakeClock, make_config
+from tests.app_fixtures import FakeClock, files, make_config
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.slack_state import BOT_USER_ID, DEFAULT_CHANNEL, DEFAULT_USER, TEAM_ID
 
@@ -100,7 +100,7 @@ async def test_ask_is_acked_at_once_and_answered_through_the_response_url(
 
 
 async def subscriber(app: App, channel: str) -> Subscriber | None:
-    found = app.store.get_subscriber("slack", chat_id(TEAM_ID, channel))
+    found = files(app).get_subscriber("slack", chat_id(TEAM_ID, channel))
     return await found if inspect.isawaitable(found) else found  # the store turns async
 
 

@@ -20,7 +20,7 @@ from bot.platforms.slack.send import chat_id
 from bot.platforms.slack.serve import EVENTS_PATH, SlackService, build
 from bot.platforms.telegram.frontend import TEST_POLLING, TelegramFrontend
 from bot.runner import FRONTENDS, Runner, choose_frontends
-from tests.app_fixtures import FakeClock, make_config
+from tests.app_fixtures import FakeClock, files, make_config
 from tests.fakes.slack_server import FakeSlack, SlackError
 from tests.fakes.slack_state import DEFAULT_CHANNEL, TEAM_ID
 from tests.fakes.telegram_server import FakeTelegram
@@ -109,7 +109,7 @@ async def test_a_scheduled_digest_reaches_several_channels_one_archived_one_rate
         got = {c: len(digests_in(slack, c)) for c in channels}
         assert got == {channels[0]: 1, channels[1]: 0, channels[2]: 1, channels[3]: 1}
         assert slack.errors("ratelimited") == 1 and slack.duplicates() == {}
-        paused = app.store.get_subscriber("slack", chat_id(TEAM_ID, channels[1]))
+        paused = files(app).get_subscriber("slack", chat_id(TEAM_ID, channels[1]))
         paused = await paused if inspect.isawaitable(paused) else paused
         assert paused is not None and not paused.active  # archived: subscription paused
         await app.tick(clock.advance(minutes=5))  # nothing new is due: nothing is sent again

@@ -14,7 +14,7 @@ from bot import redact
 from bot.app import App
 from bot.chat.handlers import build_commands
 from bot.platforms.telegram.frontend import TelegramFrontend, webhook_options
-from tests.app_fixtures import FakeClock, open_app, running, serving
+from tests.app_fixtures import FakeClock, files, open_app, running, serving
 from tests.fakes.telegram_server import ApiError, FakeTelegram, post_webhook
 from tests.fakes.telegram_updates import BOT_USERNAME
 
@@ -58,7 +58,7 @@ async def test_subscribe_states_next_send_in_local_time(
     async with running(fake_telegram, app):
         text = await reply_to(fake_telegram, "/subscribe 08:30 America/New_York", 42, user_id=42)
         assert "Next digest: Monday 23 November 2026 at 08:30 your time." in text
-        sub = app.store.get_subscriber("telegram", "42")
+        sub = files(app).get_subscriber("telegram", "42")
         assert sub is not None and (sub.time, sub.timezone) == ("08:30", "America/New_York")
         bad = await reply_to(fake_telegram, "/subscribe 25:99", 42, user_id=42)
         assert bad == (
@@ -83,7 +83,7 @@ async def test_group_settings_only_for_admins(fake_telegram: FakeTelegram, app: 
     async with running(fake_telegram, app):
         refused = await reply_to(fake_telegram, "/subscribe", GROUP_ID, user_id=MEMBER)
         assert refused == "Only this group's admins can change its subscription."
-        assert app.store.get_subscriber("telegram", str(GROUP_ID)) is None
+        assert files(app).get_subscriber("telegram", str(GROUP_ID)) is None
         ok = await reply_to(
             fake_telegram, f"/subscribe@{BOT_USERNAME} 07:00", GROUP_ID, user_id=ADMIN
         )
@@ -95,7 +95,7 @@ async def test_group_settings_only_for_admins(fake_telegram: FakeTelegram, app: 
             "/unsubscribe", chat_id=GROUP_ID, user_id=ADMIN, forwarded_from=9
         )
         await reply_to(fake_telegram, "/settings", GROUP_ID, user_id=MEMBER)
-        sub = app.store.get_subscriber("telegram", str(GROUP_ID))
+        sub = files(app).get_subscriber("telegram", str(GROUP_ID))
         assert sub is not None and sub.active and sub.kind == "group"
 
 
@@ -133,12 +133,12 @@ async def test_removed_from_group_and_migration(fake_telegram: FakeTelegram, app
         await reply_to(fake_telegram, "/subscribe", GROUP_ID, user_id=ADMIN)
         fake_telegram.inject_migration(GROUP_ID, -1009001)
         await reply_to(fake_telegram, "/latest 1", 42, user_id=42)
-        moved = app.store.get_subscriber("telegram", "-1009001")
+        moved = files(app).get_subscriber("telegram", "-1009001")
         assert moved is not None and moved.active
-        assert app.store.get_subscriber("telegram", str(GROUP_ID)) is None
+        assert files(app).get_subscriber("telegram", str(GROUP_ID)) is None
         fake_telegram.inject_my_chat_member(-1009001, new_status="kicked")
         await reply_to(fake_telegram, "/latest 1", 42, user_id=42)
-        gone = app.store.get_subscriber("telegram", "-1009001")
+        gone = files(app).get_subscriber("telegram", "-1009001")
         assert gone is not None and not gone.active
 
 
@@ -153,9 +153,9 @@ async def test_scheduled_digest_to_several_chats(
         fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=13, times=1)
         clock.advance(hours=2)  # 08:00 London: everyone is due
         await runner.tick(clock())
-        states = {d.chat_id: d.state for d in app.store.deliveries()}
+        states = {d.chat_id: d.state for d in files(app).deliveries()}
         assert states == {"11": "sent", "12": "blocked", "13": "sent", "14": "sent"}
-        blocked = app.store.get_subscriber("telegram", "12")
+        blocked = files(app).get_subscriber("telegram", "12")
         assert blocked is not None and not blocked.active
         for chat in (11, 13, 14):
             first = fake_telegram.sent(chat)[1].text or ""  # [0] answered /subscribe
@@ -174,7 +174,7 @@ async def test_timeout_after_sending_marks_unknown(
         app.outbox.send_timeout = 0.3
         fake_telegram.delay_response(2.0, chat_id=21)
         await runner.tick(clock.advance(hours=2))
-        [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
+        [delivery] = files(app).deliveries(platform="telegram", chat_id="21")
         assert delivery.state == "unknown"
         await runner.tick(clock.advance(minutes=1))
         assert len(fake_telegram.calls_to("sendMessage")) == 2  # reported, never resent
@@ -191,10 +191,10 @@ async def test_a_digest_cut_short_by_429s_resumes_after_the_messages_that_arrive
         answers = len(fake_telegram.sent(21))
         fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=21, times=4, after=1)
         await runner.tick(clock.advance(hours=2))
-        [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
+        [delivery] = files(app).deliveries(platform="telegram", chat_id="21")
         assert (delivery.state, len(delivery.message_ids)) == ("pending", 1)
         await runner.tick(clock.advance(minutes=1))
-        [delivery] = app.store.deliveries(platform="telegram", chat_id="21")
+        [delivery] = files(app).deliveries(platform="telegram", chat_id="21")
         assert (delivery.state, len(delivery.message_ids)) == ("sent", 2)
     digest = [c.text or "" for c in fake_telegram.sent(21)[answers:]]
     assert len(digest) == 2 and digest[0].startswith("<b>Daily digest")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import App
 from bot.chat.handlers import build_commands
-from tests.app_fixtures import FakeClock, open_app, running
+from tests.app_fixtures import FakeClock, files, open_app, running
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import BOT_USERNAME
 
@@ -26,7 +26,7 @@ def app(tmp_path: Path, fake_telegram: FakeTelegram) -> Iterator[App]:
 
 
 def subscribed(app: App, chat_id: int) -> bool:
-    sub = app.store.get_subscriber("telegram", str(chat_id))
+    sub = files(app).get_subscriber("telegram", str(chat_id))
     return sub is not None and sub.active
 
 
@@ -66,7 +66,7 @@ async def test_channel_posts_count_as_admin(fake_telegram: FakeTelegram, app: Ap
         fake_telegram.inject_channel_post(CHANNEL_ID, "/subscribe 06:00 UTC")
         [reply] = await fake_telegram.wait_for("sendMessage", chat_id=CHANNEL_ID)
         assert (reply.text or "").startswith("Subscribed.")
-        sub = app.store.get_subscriber("telegram", str(CHANNEL_ID))
+        sub = files(app).get_subscriber("telegram", str(CHANNEL_ID))
         assert sub is not None and sub.kind == "channel"
 
 
@@ -77,12 +77,12 @@ async def test_button_press_by_a_non_admin_changes_nothing(
     async with running(fake_telegram, app):
         fake_telegram.inject_message("/subscribe 07:00", chat_id=GROUP_ID, user_id=ADMIN)
         await fake_telegram.wait_for("sendMessage", chat_id=GROUP_ID)
-        before = app.store.get_subscriber("telegram", str(GROUP_ID))
+        before = files(app).get_subscriber("telegram", str(GROUP_ID))
         on = fake_telegram.new_message(GROUP_ID, "digest", None)
         for data in ("more:001:3", "full:001", "subscribe:0:00", "unsubscribe"):
             fake_telegram.inject_callback_query(data, user_id=MEMBER, message_json=on)
         await fake_telegram.wait_for("answerCallbackQuery", 4)
-        assert app.store.get_subscriber("telegram", str(GROUP_ID)) == before
+        assert files(app).get_subscriber("telegram", str(GROUP_ID)) == before
 
 
 async def test_stats_refused_to_strangers_and_logged(
