@@ -19,9 +19,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         description="migrate: apply missing schema migrations (the bot does so at start too). "
         "copy: every subscriber, delivery, history record and run from one store into an "
         "empty other one, checked by counts (e.g. --from tinydb --to postgresql).",
+        epilog="example: digestbot --config config.toml store copy --from tinydb --to postgresql",
     )
-    p.add_argument("action", choices=("migrate", "copy"), metavar="ACTION",
-                   help="migrate | copy")  # fmt: skip
+    p.add_argument("action", choices=("migrate", "copy"), metavar="migrate|copy",
+                   help="what to do")  # fmt: skip
     p.add_argument("--from", dest="source", choices=STORE_BACKENDS,
                    help="copy: the store to read (tinydb = the data folder)")  # fmt: skip
     p.add_argument("--to", dest="target", choices=STORE_BACKENDS,

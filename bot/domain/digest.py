@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.corpus.folder import short_id
-from bot.domain.records import Delivery, DeliveryItem, Subscriber
+from bot.domain.records import Delivery, DeliveryItem, History, Subscriber
 from bot.domain.schedule import Slot
 from summariser import Post, Quote, Summary, SummaryCache, summarise_post, top_comments
 
-History = Mapping[str, Collection[str]]  # post id -> the comment refs the chat has seen
 _SPACE = re.compile(r"\s+")
 
 

@@ -22,6 +22,7 @@ from bot.store.tinydb.atomic import pack_refs, unpack_refs
 KINDS = ("private", "group", "channel")
 FREQUENCIES = inputs.FREQUENCIES
 WEEKDAYS = inputs.WEEKDAYS
+History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs a chat has seen
 STATES = ("pending", "sent", "failed", "unknown", "blocked", "empty", "archived")
 CLAIMING = frozenset({"pending", "sent", "unknown", "archived"})  # posts count as given to the chat
 FINAL = frozenset({"sent", "failed", "unknown", "blocked", "empty", "archived"})

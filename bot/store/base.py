@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.config import DigestDefaults
-from bot.domain.records import Delivery, Run, StoreStats, Subscriber
+from bot.domain.records import Delivery, History, Run, StoreStats, Subscriber
 
-History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs the chat has seen
+__all__ = ["Candidate", "History", "LostClaim", "Store"]
 
 
 class LostClaim(Exception):

@@ -34,6 +34,7 @@ from bot.config import DigestDefaults
 from bot.domain.records import (
     CLAIMING,
     Delivery,
+    History,
     Run,
     StoreStats,
     Subscriber,
@@ -47,8 +48,6 @@ from bot.store.tinydb.runs import RunLog, closed
 from bot.store.tinydb.schema import SCHEMA_VERSION, complete_layout, migrate_v1, read_meta
 
 __all__ = ["SCHEMA_VERSION", "SHARDS", "Store", "shard_of"]
-
-History = dict[str, tuple[str, ...] | frozenset[str]]  # post id -> comment refs seen
 
 
 class Store:
@@ -392,15 +391,6 @@ class Store:
         shard.dels.remove(doc_ids=[shard.del_ids.pop(d.id) for d in old])
         for delivery in old:
             self._unindex(delivery)
-
-    def _put_delivery(self, delivery: Delivery) -> None:
-        table, known = self._shard(delivery.key).table_of(delivery)
-        doc_id = known.get(delivery.id)
-        if doc_id is None:
-            self.add_deliveries([delivery])
-            return
-        table.update(delivery.as_doc(), doc_ids=[doc_id])
-        self._index(delivery)
 
     # ------------------------------------------------------------------ runs
 
