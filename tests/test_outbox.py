@@ -161,7 +161,7 @@ async def test_unknown_outcome_is_reported_not_resent(store: Store) -> None:
     box = outbox(store, sender)
     await run_minutes(box, datetime(2026, 11, 23, 8, 0, tzinfo=UTC), 30)
     assert sender.calls == 2 and sender.chats() == ["c0"]
-    unknown = box.unknown()
+    unknown = await box.unknown()
     assert [(d.chat_id, d.error) for d in unknown] == [
         ("c0", "timed out after sending"),
         ("c1", "no answer within 60 s"),

@@ -83,7 +83,11 @@ async def test_a_digest_too_big_for_one_message_is_a_thread_one_reply_per_post(
 ) -> None:
     digest = make_digest(3, comments=25)
     recorded: list[tuple[str, ...]] = []
-    outcome = await sender_for(slack).send(CHAT, digest, Progress(record=recorded.append))
+
+    async def record(ids: tuple[str, ...]) -> None:
+        recorded.append(ids)
+
+    outcome = await sender_for(slack).send(CHAT, digest, Progress(record=record))
     head, *replies = slack.messages
     assert isinstance(outcome, Sent) and outcome.message_ids == tuple(m.ts for m in slack.messages)
     assert head.thread_ts is None and head.blocks is not None
