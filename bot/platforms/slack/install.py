@@ -33,6 +33,7 @@ from slack_sdk.oauth.installation_store import Bot, FileInstallationStore, Insta
 from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import redact
 from bot.config import SlackConfig, SlackSecrets
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ class Installations:
             return None
         client = self._clients.get(team)
         if client is None or client.token != bot.bot_token:
+            redact.add_secret(bot.bot_token)
             client = self._clients[team] = self.make_client(bot.bot_token)
         return client
 
