@@ -73,9 +73,12 @@ class Bot:
             return await self.back_from_slack(back, headers)
 
     async def back_from_slack(self, url: str, headers: dict[str, str]) -> tuple[int, str]:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as browser:
-            async with browser.get(url, headers=headers, allow_redirects=False) as answer:
-                return answer.status, await answer.text()
+        jar = aiohttp.DummyCookieJar()
+        async with (
+            aiohttp.ClientSession(cookie_jar=jar) as browser,
+            browser.get(url, headers=headers, allow_redirects=False) as answer,
+        ):
+            return answer.status, await answer.text()
 
 
 @asynccontextmanager
