@@ -83,15 +83,28 @@ class SlackConfig:
     admins: tuple[str, ...] = ()  # Slack user ids (U...) who may change any channel's digest
     base_url: str = ""  # another Web API base, e.g. http://127.0.0.1:PORT/api/ (tests)
     workspace_per_second: float = 10.0  # chat.postMessage pace per workspace
+    # OAuth (many workspaces, HTTP mode): on when both variables are set
+    client_id_env: str = "DIGESTBOT_SLACK_CLIENT_ID"
+    client_secret_env: str = "DIGESTBOT_SLACK_CLIENT_SECRET"
+    install_path: str = "/slack/install"
+    redirect_path: str = "/slack/oauth_redirect"
+    oauth_base: str = ""  # another base for https://slack.com/oauth/... (tests)
 
 
 @dataclass(frozen=True)
 class SlackSecrets:
-    """The Slack tokens and signing secret, read from the environment (never from a file)."""
+    """The Slack tokens and signing secret, read from the environment (never from a file);
+    the OAuth client id and secret when the app installs itself into many workspaces."""
 
     bot_token: str
     app_token: str = ""
     signing_secret: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
 
     def __repr__(self) -> str:
         return "SlackSecrets(...)"
@@ -151,20 +164,31 @@ class Config:
         return value
 
     def slack_secrets(self, environ: Mapping[str, str] | None = None) -> SlackSecrets | None:
-        """The Slack secrets from the variables named in ``[slack]`` (None when the bot token
-        is unset), registered for redaction as soon as they are read. ConfigError (never showing
-        them) when one is malformed or the mode's second secret is missing."""
+        """The Slack secrets from the variables named in ``[slack]`` (None when neither the bot
+        token nor the OAuth client is set), registered for redaction when read. ConfigError
+        (never showing them) when one is malformed or missing; OAuth needs HTTP mode."""
         env = os.environ if environ is None else environ
         sc = self.slack
-        token = (env.get(sc.bot_token_env) or "").strip()
-        if not token:
-            return None
-        app_token = (env.get(sc.app_token_env) or "").strip()
-        secret = (env.get(sc.signing_secret_env) or "").strip()
-        for value in (token, app_token, secret):
+        names = (sc.bot_token_env, sc.app_token_env, sc.signing_secret_env, sc.client_id_env)
+        token, app_token, secret, client_id, client_secret = (
+            (env.get(name) or "").strip() for name in (*names, sc.client_secret_env)
+        )
+        for value in (token, app_token, secret, client_secret):
             redact.add_secret(value)
-        if not token.startswith("xoxb-"):
+        if bool(client_id) != bool(client_secret):
+            raise ConfigError(
+                f"Slack OAuth needs both ${sc.client_id_env} and ${sc.client_secret_env} "
+                "(Basic Information -> App Credentials); set both, or neither for one workspace"
+            )
+        if not token and not client_id:
+            return None
+        if token and not token.startswith("xoxb-"):
             raise ConfigError(f"${sc.bot_token_env} is not a Slack bot token (xoxb-...)")
+        if client_id and sc.mode != "http":
+            raise ConfigError(
+                f"{self.source}: Slack OAuth (${sc.client_id_env}, ${sc.client_secret_env}) needs "
+                "[slack] mode = 'http': Slack sends installers to [slack] redirect_path"
+            )
         if sc.mode == "socket" and not app_token.startswith("xapp-"):
             raise ConfigError(
                 f"Slack Socket Mode needs an app-level token (xapp-...) in ${sc.app_token_env}"
@@ -173,7 +197,7 @@ class Config:
             raise ConfigError(
                 f"Slack HTTP mode needs the signing secret in ${sc.signing_secret_env}"
             )
-        return SlackSecrets(token, app_token, secret)
+        return SlackSecrets(token, app_token, secret, client_id, client_secret)
 
     def database_url(self, environ: Mapping[str, str] | None = None) -> str:
         """The PostgreSQL URL from the variable named by ``[store] url_env`` (its password is
@@ -414,5 +438,12 @@ def _validate_slack(sc: SlackConfig, where: str) -> None:
             f"{where}: 'slack.workspace_per_second' is {sc.workspace_per_second}; "
             "expected 0.1 to 100"
         )
-    if sc.base_url and not sc.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: 'slack.base_url' must start with http:// or https://")
+    for key in ("base_url", "oauth_base"):
+        value = getattr(sc, key)
+        if value and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: 'slack.{key}' must start with http:// or https://")
+    for key in ("install_path", "redirect_path"):
+        if not (value := getattr(sc, key)).startswith("/") or value == "/slack/events":
+            raise ConfigError(f"{where}: 'slack.{key}' is {value!r}; expected a path like /slack/x")
+    if sc.install_path == sc.redirect_path:
+        raise ConfigError(f"{where}: 'slack.install_path' and 'slack.redirect_path' must differ")

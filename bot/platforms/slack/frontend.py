@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -47,6 +48,7 @@ from bot.platforms.slack.actions import (
 )
 from bot.platforms.slack.blocks import SlackMessage, render_blocks
 from bot.platforms.slack.events import SeenEvents, chat_of, command_from_text, team_of
+from bot.platforms.slack.install import Installations, register_uninstall
 from bot.platforms.slack.pacing import SlackPacing
 from bot.platforms.slack.people import REFUSAL, People
 from bot.platforms.slack.send import SlackSender, post_message, split_chat_id
@@ -115,9 +117,12 @@ class SlackFrontend:
         signing_secret: str,
         admins: tuple[str, ...] = (),
         pacing: SlackPacing | None = None,
+        oauth: AsyncOAuthSettings | None = None,
+        installations: Installations | None = None,
     ) -> None:
         self.app = app
         self.client = client
+        self.installations = installations  # None: one workspace, the token of ``client``
         self.sender = SlackSender(self.client_for, pacing or SlackPacing())
         self.people = People(admins)
         self.seen = SeenEvents()
@@ -129,18 +134,28 @@ class SlackFrontend:
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
             request_verification_enabled=bool(signing_secret),
             ignoring_self_events_enabled=True,
+            oauth_settings=oauth,
         )
         register(self.bolt, self)
+        if installations is not None:
+            register_uninstall(self.bolt, installations)
 
     async def start(self) -> None:
         """auth.test (which workspace, which bot user: a bad token fails here), then the
-        digest Sender joins the outbox."""
-        answer = await self.client.auth_test()
-        self.team, self.bot_user = str(answer["team_id"]), str(answer["user_id"])
+        digest Sender joins the outbox. With OAuth a bot token is optional (its workspace is
+        kept as one more installation)."""
+        if self.installations is None:
+            answer = await self.client.auth_test()
+            self.team, self.bot_user = str(answer["team_id"]), str(answer["user_id"])
+        elif self.client.token:
+            self.team = await self.installations.adopt(self.client)
         self.app.add_sender(self.sender)
 
     async def client_for(self, team: str) -> AsyncWebClient | None:
-        return self.client
+        """The Web API client of workspace ``team`` (None: the app is not installed there)."""
+        if self.installations is None:
+            return self.client
+        return await self.installations.client_for(team)
 
     async def post(self, client: AsyncWebClient, team: str, channel: str, reply: Reply,
                    thread_ts: str | None = None) -> list[str]:  # fmt: skip
