@@ -132,6 +132,8 @@ class Outbox:
         run = Run(id=ts(now), started=now)
         digests: dict[str, Digest] = {}
         async for due in self._due(now):
+            if not due:
+                continue  # a run with nothing due and nothing to resume is not recorded
             run = replace(run, due=run.due + len(due))
             planned = [await self._plan(d, now, run.id) for d in due]
             added = {d.id for d in await self.store.plan(run, [p.delivery for p in planned])}
