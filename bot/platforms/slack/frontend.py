@@ -32,6 +32,7 @@ from bot.app import App
 from bot.chat.commands import PRIVATE, Command, User
 from bot.chat.reply import Reply, Run
 from bot.chat.throttle import CommandThrottle
+from bot.delivery.shared_limits import SharedLimits
 from bot.errors import UsageError
 from bot.platforms.slack.actions import (
     EXPIRED,
@@ -72,7 +73,7 @@ async def prepare(frontend: SlackFrontend, client: AsyncWebClient, cmd: Command)
     """Per-user limit, channel permissions, membership and the user's time zone: the command to
     run (with what Slack knows filled in) or the reply that refuses it."""
     team, channel = split_chat_id(cmd.chat.id)
-    verdict = frontend.throttle.check(f"{team}:{cmd.user.id}")
+    verdict = await frontend.throttle.admit(f"{team}:{cmd.user.id}")
     if not verdict.allowed:
         return Reply.text(frontend.throttle.notice(verdict)) if verdict.notify else Reply(())
     spec = frontend.app.commands.get(cmd.name)
@@ -126,7 +127,8 @@ class SlackFrontend:
         self.sender = SlackSender(self.client_for, pacing or SlackPacing())
         self.people = People(admins)
         self.seen = SeenEvents()
-        self.throttle = CommandThrottle()
+        shared = app.store if isinstance(app.store, SharedLimits) else None
+        self.throttle = CommandThrottle(shared=shared, platform="slack")  # for all instances
         self.team = ""
         self.bot_user = ""
         self.bolt = AsyncApp(
@@ -293,7 +295,7 @@ async def share_submitted(
     team, user = team_of(body), str(body.get("user", {}).get("id", ""))
     target = share_target(view)
     alias, _ = share_metadata(view)
-    verdict = frontend.throttle.check(f"{team}:{user}")
+    verdict = await frontend.throttle.admit(f"{team}:{user}")
     problem = frontend.throttle.notice(verdict) if not verdict.allowed else None
     if problem is None:
         try:
