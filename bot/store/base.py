@@ -3,7 +3,7 @@
 Subscribers (one per chat), deliveries (one digest for one chat and slot, planned before it is
 sent), the history each chat has been given, and runs (one per scheduler tick that had work).
 Every implementation (memory, TinyDB, PostgreSQL) passes the one contract suite in
-``tests/store/contract.py``; nothing outside ``bot/store/`` knows which one it talks to.
+``tests/store/contract/``; nothing outside ``bot/store/`` knows which one it talks to.
 
 Sending is claim -> send -> finish. :meth:`Store.claim` hands pending deliveries to one owner
 (an outbox of one process) with a lease; only that owner may record progress or the outcome
@@ -97,9 +97,11 @@ class Store(Protocol):
         lease: timedelta,
         platforms: Collection[str],
         limit: int = 1000,
+        skip: Collection[str] = (),
     ) -> list[Delivery]:
         """Pending deliveries of ``platforms`` that nobody holds (or whose lease ran out),
-        oldest first, now held by ``owner`` until ``now + lease``."""
+        oldest first (created, id), now held by ``owner`` until ``now + lease``; the ids in
+        ``skip`` are not claimed this time."""
         ...
 
     async def claim_delivery(

@@ -62,6 +62,7 @@ _CLAIM = f"""
 UPDATE deliveries d SET owner = %s, lease_until = %s
 FROM (SELECT id FROM deliveries
       WHERE state = 'pending' AND platform = ANY(%s) AND (owner IS NULL OR lease_until <= %s)
+        AND NOT (id = ANY(%s))
       ORDER BY created, id LIMIT %s FOR UPDATE SKIP LOCKED) c
 WHERE d.id = c.id
 RETURNING {", ".join(f"d.{c}" for c in DEL_COLUMNS)}
@@ -107,8 +108,9 @@ async def claim(
     until: datetime,
     platforms: list[str],
     limit: int,
+    skip: list[str],
 ) -> list[Delivery]:
-    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, limit))
+    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, skip, limit))
     found = [delivery_from_row(row) for row in await cur.fetchall()]
     return sorted(found, key=lambda d: (d.created, d.id))
 

@@ -259,9 +259,11 @@ class PostgresStore:
         lease: timedelta,
         platforms: Collection[str],
         limit: int = 1000,
+        skip: Collection[str] = (),
     ) -> list[Delivery]:
+        wanted, skipped = sorted(platforms), sorted(skip)
         return await self.db.run(
-            lambda conn: dq.claim(conn, owner, now, now + lease, sorted(platforms), limit)
+            lambda conn: dq.claim(conn, owner, now, now + lease, wanted, limit, skipped)
         )
 
     async def claim_delivery(
