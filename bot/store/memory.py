@@ -228,9 +228,9 @@ class MemoryStore:
             del self._holds[delivery_id]
             return done
         found = self._deliveries.get(delivery_id)
-        if found is not None and delivery_id not in self._holds:
-            if found.state == state and found.updated == now:
-                return found  # recorded by the first try
+        unheld = found is not None and delivery_id not in self._holds
+        if unheld and found is not None and found.state == state and found.updated == now:
+            return found  # recorded by the first try
         raise LostClaim(f"{delivery_id} is no longer held by {owner}")
 
     async def get_delivery(self, delivery_id: str) -> Delivery | None:

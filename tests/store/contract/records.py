@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.config import DigestDefaults
@@ -39,10 +40,14 @@ def delivery(
 
 
 async def drain(store: Store, owner: str, *, limit: int = 7) -> list[str]:
-    """Claim batches for ``owner`` until nothing is left; the ids it got."""
+    """Claim batches for ``owner`` until nothing is left; the ids it got. Between batches it
+    lets the other tasks run, as a sender does while it sends."""
     got: list[str] = []
     while batch := await store.claim(
         owner=owner, now=NOW, lease=LEASE, platforms=["telegram"], limit=limit
     ):
+        again = set(got) & {d.id for d in batch}
+        assert not again, f"{owner} was handed {sorted(again)} twice"  # (and would never stop)
         got += [d.id for d in batch]
+        await asyncio.sleep(0)
     return got
