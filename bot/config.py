@@ -11,20 +11,26 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot import redact
+from bot.config_toml import (
+    ConfigError,
+    choice,
+    dataclass_from,
+    folder_path,
+    list_of,
+    public_url,
+    reject_unknown,
+    section,
+)
 from bot.domain import inputs
 from bot.platforms.telegram.tokens import token_problem
 
 SUMMARY_METHODS = ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl")
-
-
-class ConfigError(ValueError):
-    """A configuration problem; the message names the file and the key and says what to do."""
 
 
 @dataclass(frozen=True)
@@ -83,15 +89,28 @@ class SlackConfig:
     admins: tuple[str, ...] = ()  # Slack user ids (U...) who may change any channel's digest
     base_url: str = ""  # another Web API base, e.g. http://127.0.0.1:PORT/api/ (tests)
     workspace_per_second: float = 10.0  # chat.postMessage pace per workspace
+    # OAuth (many workspaces, HTTP mode): on when both variables are set
+    client_id_env: str = "DIGESTBOT_SLACK_CLIENT_ID"
+    client_secret_env: str = "DIGESTBOT_SLACK_CLIENT_SECRET"
+    install_path: str = "/slack/install"
+    redirect_path: str = "/slack/oauth_redirect"
+    oauth_base: str = ""  # another base for https://slack.com/oauth/... (tests)
 
 
 @dataclass(frozen=True)
 class SlackSecrets:
-    """The Slack tokens and signing secret, read from the environment (never from a file)."""
+    """The Slack tokens and signing secret, read from the environment (never from a file);
+    the OAuth client id and secret when the app installs itself into many workspaces."""
 
     bot_token: str
     app_token: str = ""
     signing_secret: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
 
     def __repr__(self) -> str:
         return "SlackSecrets(...)"
@@ -151,20 +170,31 @@ class Config:
         return value
 
     def slack_secrets(self, environ: Mapping[str, str] | None = None) -> SlackSecrets | None:
-        """The Slack secrets from the variables named in ``[slack]`` (None when the bot token
-        is unset), registered for redaction as soon as they are read. ConfigError (never showing
-        them) when one is malformed or the mode's second secret is missing."""
+        """The Slack secrets from the variables named in ``[slack]`` (None when neither the bot
+        token nor the OAuth client is set), registered for redaction when read. ConfigError
+        (never showing them) when one is malformed or missing; OAuth needs HTTP mode."""
         env = os.environ if environ is None else environ
         sc = self.slack
-        token = (env.get(sc.bot_token_env) or "").strip()
-        if not token:
-            return None
-        app_token = (env.get(sc.app_token_env) or "").strip()
-        secret = (env.get(sc.signing_secret_env) or "").strip()
-        for value in (token, app_token, secret):
+        names = (sc.bot_token_env, sc.app_token_env, sc.signing_secret_env, sc.client_id_env)
+        token, app_token, secret, client_id, client_secret = (
+            (env.get(name) or "").strip() for name in (*names, sc.client_secret_env)
+        )
+        for value in (token, app_token, secret, client_secret):
             redact.add_secret(value)
-        if not token.startswith("xoxb-"):
+        if bool(client_id) != bool(client_secret):
+            raise ConfigError(
+                f"Slack OAuth needs both ${sc.client_id_env} and ${sc.client_secret_env} "
+                "(Basic Information -> App Credentials); set both, or neither for one workspace"
+            )
+        if not token and not client_id:
+            return None
+        if token and not token.startswith("xoxb-"):
             raise ConfigError(f"${sc.bot_token_env} is not a Slack bot token (xoxb-...)")
+        if client_id and sc.mode != "http":
+            raise ConfigError(
+                f"{self.source}: Slack OAuth (${sc.client_id_env}, ${sc.client_secret_env}) needs "
+                "[slack] mode = 'http': Slack sends installers to [slack] redirect_path"
+            )
         if sc.mode == "socket" and not app_token.startswith("xapp-"):
             raise ConfigError(
                 f"Slack Socket Mode needs an app-level token (xapp-...) in ${sc.app_token_env}"
@@ -173,7 +203,7 @@ class Config:
             raise ConfigError(
                 f"Slack HTTP mode needs the signing secret in ${sc.signing_secret_env}"
             )
-        return SlackSecrets(token, app_token, secret)
+        return SlackSecrets(token, app_token, secret, client_id, client_secret)
 
     def database_url(self, environ: Mapping[str, str] | None = None) -> str:
         """The PostgreSQL URL from the variable named by ``[store] url_env`` (its password is
@@ -187,9 +217,6 @@ class Config:
                 "(e.g. postgresql://digestbot:PASSWORD@localhost/digestbot)"
             )
         return value
-
-
-T = TypeVar("T")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -211,43 +238,34 @@ def load_config(path: str | Path | None = None) -> Config:
 def _from_toml(raw: dict[str, Any], path: Path) -> Config:
     where = str(path)
     known = {"corpus", "data", "bot", "summary", "digest", "telegram", "slack", "console", "store"}
-    _reject_unknown(raw, known, where, "")
+    reject_unknown(raw, known, where, "")
     base = path.parent
-    corpus = _section(raw, "corpus", where, {"folder", "feeds"})
-    data = _section(raw, "data", where, {"folder"})
-    botsec = _section(raw, "bot", where, {"frontend", "frontends"})
-    console = _section(raw, "console", where, {"admins"})
+    corpus = section(raw, "corpus", where, {"folder", "feeds"})
+    data = section(raw, "data", where, {"folder"})
+    botsec = section(raw, "bot", where, {"frontend", "frontends"})
+    console = section(raw, "console", where, {"admins"})
     config = Config(
-        corpus_dir=_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
+        corpus_dir=folder_path(base, corpus.get("folder", "seeds"), where, "corpus.folder"),
         feeds=_feeds(corpus.get("feeds", []), where),
         use_folder="folder" in corpus or not corpus.get("feeds"),
-        data_dir=_path(base, data.get("folder", "data"), where, "data.folder"),
+        data_dir=folder_path(base, data.get("folder", "data"), where, "data.folder"),
         frontends=_frontends(botsec, where),
-        summary=_dataclass(SummaryConfig, _section(raw, "summary", where, None), where, "summary"),
-        digest=_dataclass(DigestDefaults, _section(raw, "digest", where, None), where, "digest"),
-        telegram=_dataclass(
-            TelegramConfig, _section(raw, "telegram", where, None), where, "telegram"
+        summary=dataclass_from(
+            SummaryConfig, section(raw, "summary", where, None), where, "summary"
         ),
-        slack=_dataclass(SlackConfig, _section(raw, "slack", where, None), where, "slack"),
-        store=_dataclass(StoreConfig, _section(raw, "store", where, None), where, "store"),
+        digest=dataclass_from(DigestDefaults, section(raw, "digest", where, None), where, "digest"),
+        telegram=dataclass_from(
+            TelegramConfig, section(raw, "telegram", where, None), where, "telegram"
+        ),
+        slack=dataclass_from(SlackConfig, section(raw, "slack", where, None), where, "slack"),
+        store=dataclass_from(StoreConfig, section(raw, "store", where, None), where, "store"),
         console_admins=tuple(
-            _list_of(console.get("admins", ["console"]), str, where, "console.admins")
+            list_of(console.get("admins", ["console"]), str, where, "console.admins")
         ),
         source=where,
     )
     _validate(config, where)
     return replace(config, digest=_digest_defaults(config.digest, where))
-
-
-def public_url(url: str) -> str:
-    """A URL as it may be shown: no user:password, query or fragment (a key may hide there)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-    except ValueError:
-        return "(not a URL)"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 FEED_KEYS = {"url", "name", "comments_url", "interval"}
@@ -265,7 +283,7 @@ def _feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
 
 
 def _feed(table: dict[str, Any], where: str, key: str) -> FeedConfig:
-    _reject_unknown(table, FEED_KEYS, where, f"{key}.")
+    reject_unknown(table, FEED_KEYS, where, f"{key}.")
     if "url" not in table:
         raise ConfigError(f"{where}: '{key}.url' is missing (the blog's feed URL)")
     for name in ("url", "name", "comments_url"):
@@ -286,30 +304,6 @@ def _feed(table: dict[str, Any], where: str, key: str) -> FeedConfig:
     return FeedConfig(**table)
 
 
-def _reject_unknown(table: dict[str, Any], known: set[str], where: str, prefix: str) -> None:
-    for key in table:
-        if key not in known:
-            raise ConfigError(
-                f"{where}: unknown key '{prefix}{key}' (known: {', '.join(sorted(known))})"
-            )
-
-
-def _section(raw: dict[str, Any], name: str, where: str, known: set[str] | None) -> dict[str, Any]:
-    value = raw.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: '{name}' must be a table ([{name}])")
-    if known is not None:
-        _reject_unknown(value, known, where, f"{name}.")
-    return value
-
-
-def _path(base: Path, value: Any, where: str, key: str) -> Path:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where}: '{key}' must be a non-empty string (a folder path)")
-    folder = Path(value).expanduser()
-    return folder if folder.is_absolute() else base / folder
-
-
 def _frontends(botsec: dict[str, Any], where: str) -> tuple[str, ...]:
     """``frontends = ["telegram", "slack"]``, or the older ``frontend = "telegram"``; the names
     are checked against the platforms by ``bot.runner.choose_frontends``."""
@@ -319,44 +313,10 @@ def _frontends(botsec: dict[str, Any], where: str) -> tuple[str, ...]:
         if not isinstance(botsec["frontend"], str):
             raise ConfigError(f"{where}: 'bot.frontend' must be a string (or use 'bot.frontends')")
         return (botsec["frontend"],)
-    names = _list_of(botsec.get("frontends", ["auto"]), str, where, "bot.frontends")
+    names = list_of(botsec.get("frontends", ["auto"]), str, where, "bot.frontends")
     if not names:
         raise ConfigError(f"{where}: 'bot.frontends' is empty; use [\"auto\"] or name one")
     return tuple(names)
-
-
-def _choice(value: Any, allowed: tuple[str, ...], where: str, key: str) -> str:
-    if value not in allowed:
-        raise ConfigError(f"{where}: '{key}' is {value!r}; expected one of {', '.join(allowed)}")
-    return str(value)
-
-
-def _list_of(value: Any, kind: type[T], where: str, key: str) -> list[T]:
-    if not isinstance(value, list) or not all(isinstance(v, kind) for v in value):
-        raise ConfigError(f"{where}: '{key}' must be a list of {kind.__name__} values")
-    return list(value)
-
-
-def _dataclass(cls: type[T], table: dict[str, Any], where: str, name: str) -> T:
-    names = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    _reject_unknown(table, set(names), where, f"{name}.")
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        default = getattr(cls(), key)
-        if isinstance(default, tuple):
-            kind: type = str if "str" in str(names[key].type) else int
-            values[key] = tuple(_list_of(value, kind, where, f"{name}.{key}"))
-        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            values[key] = float(value)
-        elif isinstance(value, bool) != isinstance(default, bool) or not isinstance(
-            value, type(default)
-        ):
-            raise ConfigError(
-                f"{where}: '{name}.{key}' must be {type(default).__name__}, got {value!r}"
-            )
-        else:
-            values[key] = value
-    return cls(**values)
 
 
 def _digest_defaults(d: DigestDefaults, where: str) -> DigestDefaults:
@@ -383,7 +343,7 @@ def _digest_defaults(d: DigestDefaults, where: str) -> DigestDefaults:
 
 def _validate(config: Config, where: str) -> None:
     s, d, t = config.summary, config.digest, config.telegram
-    _choice(s.method, SUMMARY_METHODS, where, "summary.method")
+    choice(s.method, SUMMARY_METHODS, where, "summary.method")
     for key, value, low, high in (
         ("summary.sentences", s.sentences, 1, 50),
         ("summary.comments", s.comments, 0, 50),
@@ -393,10 +353,10 @@ def _validate(config: Config, where: str) -> None:
     ):
         if not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")
-    _choice(d.frequency, inputs.FREQUENCIES, where, "digest.frequency")
-    _choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
+    choice(d.frequency, inputs.FREQUENCIES, where, "digest.frequency")
+    choice(t.mode, ("polling", "webhook"), where, "telegram.mode")
     _validate_slack(config.slack, where)
-    _choice(config.store.backend, STORE_BACKENDS, where, "store.backend")
+    choice(config.store.backend, STORE_BACKENDS, where, "store.backend")
     if not config.store.url_env.strip():
         raise ConfigError(f"{where}: 'store.url_env' must name an environment variable")
     if t.mode == "webhook" and not t.webhook_url:
@@ -406,7 +366,7 @@ def _validate(config: Config, where: str) -> None:
 
 
 def _validate_slack(sc: SlackConfig, where: str) -> None:
-    _choice(sc.mode, ("socket", "http"), where, "slack.mode")
+    choice(sc.mode, ("socket", "http"), where, "slack.mode")
     if not 1 <= sc.http_port <= 65535:
         raise ConfigError(f"{where}: 'slack.http_port' is {sc.http_port}; expected 1 to 65535")
     if not 0.1 <= sc.workspace_per_second <= 100:
@@ -414,5 +374,12 @@ def _validate_slack(sc: SlackConfig, where: str) -> None:
             f"{where}: 'slack.workspace_per_second' is {sc.workspace_per_second}; "
             "expected 0.1 to 100"
         )
-    if sc.base_url and not sc.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where}: 'slack.base_url' must start with http:// or https://")
+    for key in ("base_url", "oauth_base"):
+        value = getattr(sc, key)
+        if value and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: 'slack.{key}' must start with http:// or https://")
+    for key in ("install_path", "redirect_path"):
+        if not (value := getattr(sc, key)).startswith("/") or value == "/slack/events":
+            raise ConfigError(f"{where}: 'slack.{key}' is {value!r}; expected a path like /slack/x")
+    if sc.install_path == sc.redirect_path:
+        raise ConfigError(f"{where}: 'slack.install_path' and 'slack.redirect_path' must differ")

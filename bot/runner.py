@@ -62,8 +62,11 @@ def _slack(app: App) -> Frontend:
 
 
 def _slack_token(config: Config, environ: Environ) -> str | None:
+    """The bot token, or in OAuth mode (many workspaces, no token of its own) the client id."""
     secrets = config.slack_secrets(environ)
-    return secrets.bot_token if secrets is not None else None
+    if secrets is None:
+        return None
+    return secrets.bot_token or secrets.client_id
 
 
 FRONTENDS: dict[str, Platform] = {
@@ -80,7 +83,7 @@ FRONTENDS: dict[str, Platform] = {
         _slack,
         token=_slack_token,
         missing="the Slack front end needs a bot token (xoxb-...) in the environment variable "
-        "{env} (see docs/slack.md)",
+        "{env}, or the OAuth client id and secret for many workspaces (see docs/slack.md)",
     ),
 }
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, SlackConfig, load_config
+from bot.runner import choose_frontends
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +50,10 @@ def test_token_comes_from_the_named_environment_variable() -> None:
         ("[bot]\nfrontend = ['telegram']\n", "'bot.frontend' must be a string"),
         ("summary = 3\n", "'summary' must be a table"),
         ("[summary\n", "not valid TOML"),
+        ("[slack]\ninstall_path = 'install'\n", "'slack.install_path' is 'install'"),
+        ("[slack]\nredirect_path = '/slack/events'\n", "'slack.redirect_path' is"),
+        ("[slack]\nredirect_path = '/slack/install'\n", "must differ"),
+        ("[slack]\noauth_base = 'slack.com'\n", "'slack.oauth_base' must start with http"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -73,3 +79,32 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.corpus_dir == tmp_path / "conf" / ".." / "posts"
     assert config.data_dir == Path("/abs/data")
+
+
+OAUTH = {
+    "DIGESTBOT_SLACK_CLIENT_ID": "1000000001.2000000002",
+    "DIGESTBOT_SLACK_CLIENT_SECRET": "oauth-client-secret-0123456789",
+    "DIGESTBOT_SLACK_SIGNING_SECRET": "signing-secret-0123456789",
+}
+
+
+def test_slack_oauth_needs_both_client_variables_and_http_mode_and_never_shows_them() -> None:
+    http = replace(Config(), slack=replace(SlackConfig(), mode="http"))
+    secrets = http.slack_secrets(OAUTH)
+    assert secrets is not None and secrets.oauth and secrets.bot_token == ""
+    assert "oauth-client-secret" not in repr(secrets)
+    assert choose_frontends(http, environ=OAUTH) == ["slack"]  # no bot token needed
+    with pytest.raises(ConfigError) as socket:
+        Config().slack_secrets(OAUTH)  # socket mode, the default
+    message = str(socket.value)
+    assert "DIGESTBOT_SLACK_CLIENT_ID" in message and "mode = 'http'" in message
+    half = {k: v for k, v in OAUTH.items() if k != "DIGESTBOT_SLACK_CLIENT_ID"}
+    with pytest.raises(ConfigError) as one:
+        http.slack_secrets(half)
+    assert "DIGESTBOT_SLACK_CLIENT_ID" in str(one.value)
+    for raised in (socket.value, one.value):
+        assert not any(value in str(raised) for value in OAUTH.values())
+    plain = {"DIGESTBOT_SLACK_BOT_TOKEN": "xoxb-1-2-abcdefghij", **OAUTH}
+    with_token = http.slack_secrets(plain)
+    assert with_token is not None and with_token.oauth and with_token.bot_token.startswith("xoxb")
+    assert http.slack_secrets({}) is None

@@ -8,6 +8,10 @@ wait behind them. So each chat may send a burst of :data:`BURST` commands, then
 :mod:`~bot.platforms.telegram.pacing`); commands beyond that are ignored. The first ignored gets a
 notice saying when to try again, and one log line; further ones are ignored quietly, with at
 most one notice a minute per chat (a notice is a message too).
+
+With a store that several instances share (:class:`~bot.delivery.shared_limits.SharedLimits`)
+the limit is kept in it, so a chat gets that much from all instances together (:meth:`admit`);
+otherwise in this process.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bot.delivery.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,8 @@ class CommandThrottle:
         burst: int = BURST,
         *,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedLimits | None = None,
+        platform: str = "",
     ) -> None:
         if per_minute <= 0 or burst < 1:
             raise ValueError("per_minute must be > 0 and burst >= 1")
@@ -48,23 +56,40 @@ class CommandThrottle:
         self.period = 60.0 / per_minute
         self.tolerance = (burst - 1) * self.period
         self.clock = clock
+        self.shared, self.platform = shared, platform  # the platform: part of the shared key
         self._tat: dict[str, float] = {}  # per chat: when its next command is "due"
         self._told: dict[str, float] = {}  # per chat: when it was last told
 
+    async def admit(self, chat: str) -> Verdict:
+        """:meth:`check`, against the shared limit when there is one."""
+        if self.shared is None:
+            return self.check(chat)
+        wait = await self.shared.try_take(
+            f"command:{self.platform}:{chat}", self.period, self.burst
+        )
+        if wait <= 0:
+            return Verdict(True)
+        return Verdict(False, self._tell(chat, self.clock()), wait)
+
     def check(self, chat: str) -> Verdict:
+        """This process's limit: allowed, or ignored (and whether to tell the chat)."""
         now = self.clock()
         tat = max(self._tat.get(chat, now), now)
         if tat - self.tolerance > now:
-            notify = now - self._told.get(chat, now - NOTICE_EVERY) >= NOTICE_EVERY
-            if notify:
-                self._told[chat] = now
-                log.warning("chat %s is over %g commands a minute: ignoring it for now", chat,
-                            self.per_minute)  # fmt: skip
-            return Verdict(False, notify, tat - self.tolerance - now)
+            return Verdict(False, self._tell(chat, now), tat - self.tolerance - now)
         self._tat[chat] = tat + self.period
         if len(self._tat) > KEPT:
             self._forget_idle(now)
         return Verdict(True)
+
+    def _tell(self, chat: str, now: float) -> bool:
+        """Whether an ignored command gets a notice (and a log line): once a minute a chat."""
+        notify = now - self._told.get(chat, now - NOTICE_EVERY) >= NOTICE_EVERY
+        if notify:
+            self._told[chat] = now
+            log.warning("chat %s is over %g commands a minute: ignoring it for now", chat,
+                        self.per_minute)  # fmt: skip
+        return notify
 
     def notice(self, verdict: Verdict) -> str:
         """What a chat is told the first time its commands are ignored."""

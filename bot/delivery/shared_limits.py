@@ -26,3 +26,8 @@ class SharedLimits(Protocol):
         """Take the turn only if it is free now or within ``lead`` seconds: (True, seconds to
         wait before sending); else nothing is taken: (False, seconds before asking again)."""
         ...
+
+    async def try_take(self, key: str, period: float, burst: int = 1) -> float:
+        """0 when a turn of ``key`` was free and is now taken, else the seconds until one is
+        (the per-chat command limit: a refused command takes nothing)."""
+        ...

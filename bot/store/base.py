@@ -3,7 +3,7 @@
 Subscribers (one per chat), deliveries (one digest for one chat and slot, planned before it is
 sent), the history each chat has been given, and runs (one per scheduler tick that had work).
 Every implementation (memory, TinyDB, PostgreSQL) passes the one contract suite in
-``tests/store/contract.py``; nothing outside ``bot/store/`` knows which one it talks to.
+``tests/store/contract/``; nothing outside ``bot/store/`` knows which one it talks to.
 
 Sending is claim -> send -> finish. :meth:`Store.claim` hands pending deliveries to one owner
 (an outbox of one process) with a lease; only that owner may record progress or the outcome

@@ -21,6 +21,7 @@ from tests.fakes.slack_state import (
     BOT_ID,
     BOT_NAME,
     BOT_USER_ID,
+    CALLER_TEAM,
     TEAM_DOMAIN,
     TEAM_ID,
     TEAM_NAME,
@@ -85,11 +86,12 @@ class Methods(Payloads):
         return channel
 
     async def _m_auth_test(self, params: JSON) -> JSON:
+        team = CALLER_TEAM.get() or TEAM_ID  # the team of the token used
         return {
             "url": f"https://{TEAM_DOMAIN}.slack.com/",
-            "team": TEAM_NAME,
+            "team": self.teams.get(team, TEAM_NAME),
             "user": BOT_NAME,
-            "team_id": TEAM_ID,
+            "team_id": team,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,

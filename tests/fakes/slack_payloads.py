@@ -6,7 +6,9 @@ press on a message the bot posted, ``message_action`` (a message shortcut), ``vi
 for a modal the bot opened. Hand it to Socket Mode (:meth:`SocketMode.push`) or to the signed
 HTTP sender (:class:`tests.fakes.slack_signing.SignedSender`). Builders issue what Slack
 issues with them: a trigger_id (valid 3 s, once, for views.open) and a response_url on the
-fake server (5 posts at most) that records what the app posts back.
+fake server (5 posts at most) that records what the app posts back. ``team=`` makes the
+payload come from another workspace (:meth:`Workspace.add_team`); :meth:`Payloads.app_uninstalled`
+and :meth:`Payloads.tokens_revoked` are what Slack sends when a workspace removes the app.
 """
 
 from __future__ import annotations
@@ -69,10 +71,15 @@ class Payloads(Workspace):
         self.used_triggers.add(trigger_id)
 
     def new_response_url(
-        self, kind: str, channel: str, user: str, message_ts: str | None = None
+        self,
+        kind: str,
+        channel: str,
+        user: str,
+        message_ts: str | None = None,
+        team: str = TEAM_ID,
     ) -> str:
         """A response_url for an action by ``user`` in ``channel`` (on ``message_ts``)."""
-        path = f"/{kind}/{TEAM_ID}/{len(self.response_urls) + 1}/{secrets.token_hex(8)}"
+        path = f"/{kind}/{team}/{len(self.response_urls) + 1}/{secrets.token_hex(8)}"
         self.response_urls[path] = ResponseUrl(kind, channel, user, message_ts)
         return self.root_url + path
 
@@ -92,13 +99,14 @@ class Payloads(Workspace):
         command: str = "/digestbot",
         user: str = DEFAULT_USER,
         channel: str = DEFAULT_CHANNEL,
+        team: str = TEAM_ID,
     ) -> dict[str, str]:
         """``/digestbot text`` typed by ``user`` in ``channel`` (a channel id, or a user id
-        for the user's DM with the bot): the form fields Slack sends."""
+        for the user's DM with the bot) of ``team``: the form fields Slack sends."""
         where = self.open_im(user) if channel == user else self.channel(channel)
         return {
             "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
+            "team_id": team,
             "team_domain": TEAM_DOMAIN,
             "channel_id": where.id,
             "channel_name": "directmessage" if where.is_im else where.name,
@@ -108,20 +116,22 @@ class Payloads(Workspace):
             "text": text,
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
-            "response_url": self.new_response_url("commands", where.id, user),
+            "response_url": self.new_response_url("commands", where.id, user, team=team),
             "trigger_id": self.new_trigger_id(),
         }
 
     # ------------------------------------------------------------ events
 
-    def event_callback(self, event: JSON, *, event_id: str | None = None) -> JSON:
+    def event_callback(
+        self, event: JSON, *, event_id: str | None = None, team: str = TEAM_ID
+    ) -> JSON:
         """The Events API envelope around ``event`` (a fresh event_id unless given)."""
         if event_id is None:
             self._event_ids += 1
             event_id = f"Ev{self._event_ids:010d}"
         return {
             "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
+            "team_id": team,
             "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
@@ -130,15 +140,27 @@ class Payloads(Workspace):
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": TEAM_ID,
+                    "team_id": team,
                     "user_id": BOT_USER_ID,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
             ],
             "is_ext_shared_channel": False,
-            "event_context": f"4-{event.get('type', 'event')}-{TEAM_ID}-{event.get('channel')}",
+            "event_context": f"4-{event.get('type', 'event')}-{team}-{event.get('channel')}",
         }
+
+    def app_uninstalled(self, team: str = TEAM_ID) -> JSON:
+        """Slack's event when ``team`` removed the app (its tokens are revoked already)."""
+        return self.event_callback(
+            {"type": "app_uninstalled", "event_ts": self.next_ts()}, team=team
+        )
+
+    def tokens_revoked(self, team: str = TEAM_ID, *, bot: bool = True) -> JSON:
+        """Slack's event when ``team``'s bot token (or a user's token) was revoked."""
+        tokens = {"bot": [BOT_USER_ID]} if bot else {"oauth": [DEFAULT_USER]}
+        event = {"type": "tokens_revoked", "tokens": tokens, "event_ts": self.next_ts()}
+        return self.event_callback(event, team=team)
 
     def _user_message(self, channel: str, user: str, text: str, thread_ts: str | None) -> JSON:
         self.user(user)
@@ -163,11 +185,13 @@ class Payloads(Workspace):
         user: str = DEFAULT_USER,
         channel: str = DEFAULT_CHANNEL,
         thread_ts: str | None = None,
+        team: str = TEAM_ID,
     ) -> JSON:
-        """``@digestbot text`` in ``channel``: an app_mention event_callback."""
+        """``@digestbot text`` in ``channel`` (of ``team``): an app_mention event_callback."""
         where = self.channel(channel)
         event = self._user_message(where.id, user, f"<@{BOT_USER_ID}> {text}", thread_ts)
-        return self.event_callback({"type": "app_mention", **event})
+        event["team"] = team
+        return self.event_callback({"type": "app_mention", **event}, team=team)
 
     def direct_message(self, text: str, *, user: str = DEFAULT_USER) -> JSON:
         """``user`` writes ``text`` to the bot in their DM: a message.im event_callback."""

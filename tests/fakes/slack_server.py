@@ -18,7 +18,10 @@ Block Kit and text limits, membership and archiving. Errors on demand: :meth:`Fa
 out, the answer comes late: a client timeout after the message went out). Rate limits are off
 until :meth:`FakeSlack.limit_rate`. HTTP mode: :attr:`FakeSlack.http` posts signed requests to
 an app; response_urls handed out with payloads point back here and are recorded in
-:attr:`responses`. Nothing here logs or echoes a token (the access log is off).
+:attr:`responses`. OAuth: :attr:`FakeSlack.oauth` (tests.fakes.slack_oauth) serves Slack's
+authorize page and oauth.v2.access, which gives each installing team its own bot token
+(:attr:`team_of_token`); every call records the token it used (:attr:`Call.token`). Nothing
+here logs or echoes a token (the access log is off).
 """
 
 from __future__ import annotations
@@ -34,13 +37,16 @@ from aiohttp import web
 
 from tests.fakes.slack_limits import RateLimits, Script, Scripts
 from tests.fakes.slack_methods import METHODS, Methods
+from tests.fakes.slack_oauth import OAuth
 from tests.fakes.slack_signing import SignedSender
 from tests.fakes.slack_socket import SocketMode
 from tests.fakes.slack_state import (
     APP_TOKEN,
     BOT_TOKEN,
     BOT_USER_ID,
+    CALLER_TEAM,
     SIGNING_SECRET,
+    TEAM_ID,
     Call,
     Ephemeral,
     Message,
@@ -59,6 +65,7 @@ SCOPES = (
 )
 APP_ONLY = frozenset({"apps.connections.open"})
 ANY_TOKEN = frozenset({"auth.test"})
+CLIENT_AUTH = frozenset({"oauth.v2.access"})  # the app's client id and secret, no token
 JSON_FIELDS = ("blocks", "attachments", "view")
 
 
@@ -77,11 +84,13 @@ class FakeSlack(Methods):
         self.app_token = app_token
         self.signing_secret = signing_secret
         self.tokens: dict[str, str] = {bot_token: "bot", app_token: "app"}
+        self.team_of_token: dict[str, str] = {bot_token: TEAM_ID}
         self.revoked: dict[str, str] = {}
         self.calls: list[Call] = []
         self.scripts = Scripts()
         self.socket = SocketMode(self)
         self.http = SignedSender(signing_secret)
+        self.oauth = OAuth(self)
         self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Handler] = {
             name: getattr(self, "_m_" + name.replace(".", "_")) for name in METHODS
@@ -100,6 +109,7 @@ class FakeSlack(Methods):
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_routes(routes)
         app.router.add_routes(self.socket.routes())
+        app.router.add_routes(self.oauth.routes())
         app.router.add_route("*", "/api/{method}", self._dispatch)
         app.router.add_post("/{kind:commands|actions}/{team}/{n}/{secret}", self._response_url)
         self._runner = web.AppRunner(
@@ -153,6 +163,20 @@ class FakeSlack(Methods):
     ) -> None:
         """Carry out and record the call, then wait ``seconds`` before answering."""
         self.scripts.add(Script(method, channel, times, delay=seconds))
+
+    def bot_token_of(self, team: str) -> str:
+        """The bot token of ``team``'s installation: its current one, or a new one (the first
+        install, or a reinstall after the old token was revoked)."""
+        for token, owner in self.team_of_token.items():
+            if owner == team and self.tokens.get(token) == "bot" and token not in self.revoked:
+                return token
+        token = f"xoxb-{team}-{len(self.team_of_token) + 1}-loopbackfake"
+        self.tokens[token], self.team_of_token[token] = "bot", team
+        return token
+
+    def calls_by(self, token: str, method: str | None = None) -> list[Call]:
+        """The calls (of ``method``) made with ``token``."""
+        return [c for c in self.calls if c.token == token and method in (None, c.method)]
 
     def revoke(self, token: str | None = None, error: str = "token_revoked") -> None:
         """From now on ``token`` (default: the bot token) answers ``error`` (token_revoked
@@ -255,6 +279,8 @@ class FakeSlack(Methods):
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             token = header.removeprefix("Bearer ").strip()
+        elif header.startswith("Basic "):
+            params["_basic"] = header.removeprefix("Basic ").strip()
         for name in JSON_FIELDS:
             if isinstance(params.get(name), str) and params[name]:
                 with contextlib.suppress(SlackError):
@@ -262,6 +288,8 @@ class FakeSlack(Methods):
         return params, (str(token) if token else None)
 
     def _authorise(self, method: str, token: str | None) -> None:
+        if method in CLIENT_AUTH:
+            return  # oauth.v2.access checks the client id and secret itself
         if token is None:
             raise SlackError("not_authed")
         if token in self.revoked:
@@ -276,7 +304,8 @@ class FakeSlack(Methods):
     async def _dispatch(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params, token = await self._params(request)
-        call = Call(method, params, self.clock())
+        client = (params.pop("_basic", None), params.pop("client_secret", None))  # not recorded
+        call = Call(method, params, self.clock(), token=token)
         self.calls.append(call)
         target = params.get("channel") or params.get("user")
         target = target if isinstance(target, str) else None
@@ -286,9 +315,13 @@ class FakeSlack(Methods):
                 raise script.error
             self._authorise(method, token)
             handler = self._handlers.get(method)
-            if handler is None:
+            if method in CLIENT_AUTH:
+                result = self.oauth.access(params, *client)
+            elif handler is None:
                 raise SlackError("unknown_method", req_method=method)
-            result = await handler(params)
+            else:
+                CALLER_TEAM.set(self.team_of_token.get(token or ""))
+                result = await handler(params)
         except SlackError as error:
             call.status, call.error = error.status, error.error
             return error.response()

@@ -11,7 +11,7 @@ The process prints ``base_url http://127.0.0.1:PORT/api/`` on its first line of 
 serves until killed. Besides the Web API and Socket Mode it answers a control API:
 
 - ``GET  /_fake/calls[?method=chat.postMessage]``: every recorded call (method, params, time,
-  status, error);
+  status, error, the team whose token made it; never the token);
 - ``GET  /_fake/messages[?channel=C...]``: accepted messages (channel, ts, text, blocks,
   thread_ts, via); ``GET /_fake/stats``: counts of messages, duplicates, 429s;
 - ``GET  /_fake/responses``: what the app posted to response_urls;
@@ -45,6 +45,12 @@ def _message_json(message: Any) -> dict[str, Any]:
     return {key: getattr(message, key) for key in keys}
 
 
+def _call_json(server: FakeSlack, call: Any) -> dict[str, Any]:
+    fields = asdict(call)
+    token = fields.pop("token")
+    return {**fields, "team": server.team_of_token.get(token or "")}
+
+
 def control_routes(server: FakeSlack) -> list[web.RouteDef]:
     """The ``/_fake/...`` routes of the module docstring, for ``server.start(routes=...)``."""
     return [*_reading_routes(server), *_scripting_routes(server)]
@@ -54,7 +60,7 @@ def _reading_routes(server: FakeSlack) -> list[web.RouteDef]:
     async def calls(request: web.Request) -> web.Response:
         method = request.query.get("method")
         chosen = server.calls_to(method) if method else server.calls
-        return web.json_response([asdict(call) for call in chosen])
+        return web.json_response([_call_json(server, call) for call in chosen])
 
     async def messages(request: web.Request) -> web.Response:
         channel = request.query.get("channel")

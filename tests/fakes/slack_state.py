@@ -4,11 +4,14 @@ Plain records plus :class:`Workspace`, which the Web API methods (:mod:`slack_me
 and change and the tests inspect: accepted messages (channel, ts, text, blocks, thread_ts),
 ephemeral messages, opened views and what the app posted to response_urls. Ids follow Slack's
 conventions: ``U`` users, ``C`` public and private channels, ``D`` direct messages, ``G``
-group DMs, ``V`` views, ``T`` the team.
+group DMs, ``V`` views, ``T`` the team. More teams (workspaces that installed the app through
+OAuth) are :meth:`Workspace.add_team`; a channel belongs to one team, and a call made with
+another team's token (:data:`CALLER_TEAM`, set per request) does not find it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import itertools
 import time
@@ -36,6 +39,8 @@ VERIFICATION_TOKEN = "test-verification-token"
 DEFAULT_USER = "U0ALICE001"
 DEFAULT_CHANNEL = "C0GENERAL1"
 CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z
+# the team whose token made the Web API call being answered (None outside a call)
+CALLER_TEAM: contextvars.ContextVar[str | None] = contextvars.ContextVar("team", default=None)
 
 
 @dataclass
@@ -96,6 +101,7 @@ class Channel:
     is_im: bool = False
     is_mpim: bool = False
     user: str = ""  # the other side of a DM
+    team: str = TEAM_ID
 
     def json(self) -> JSON:
         if self.is_im:
@@ -216,6 +222,7 @@ class Call:
     time: float
     status: int = 200
     error: str | None = None
+    token: str | None = field(default=None, repr=False)  # which token made it (never shown)
 
     @property
     def channel(self) -> str | None:
@@ -240,6 +247,7 @@ class Workspace:
         self.views: dict[str, OpenedView] = {}
         self.responses: list[ResponsePost] = []
         self.wall = time.time
+        self.teams: dict[str, str] = {TEAM_ID: TEAM_NAME}
         self._ims: dict[str, str] = {}
         self._ids = itertools.count(1)
         self._last_ts = 0
@@ -285,15 +293,21 @@ class Workspace:
         bot_member: bool = True,
         is_private: bool = False,
         is_archived: bool = False,
+        team: str = TEAM_ID,
     ) -> Channel:
-        """A channel; the bot is in it unless ``bot_member=False`` (then posts answer
-        not_in_channel). The creator is a member."""
+        """A channel of ``team``; the bot is in it unless ``bot_member=False`` (then posts
+        answer not_in_channel). The creator is a member."""
         people = {creator, *members} - {""}
         if bot_member:
             people.add(BOT_USER_ID)
         channel = Channel(channel_id, name, creator, people, is_private, is_archived)
+        channel.team = team
         self.channels[channel_id] = channel
         return channel
+
+    def add_team(self, team_id: str, name: str) -> None:
+        """Another workspace (it gets a bot token when it installs the app through OAuth)."""
+        self.teams[team_id] = name
 
     def archive(self, channel_id: str) -> None:
         self.channels[channel_id].is_archived = True
@@ -340,6 +354,8 @@ class Workspace:
         if not isinstance(value, str) or not value:
             raise SlackError("channel_not_found")
         if value in self.channels:
+            if CALLER_TEAM.get() not in (None, self.channels[value].team):
+                raise SlackError("channel_not_found")  # another workspace's channel
             return self.channels[value]
         if value.startswith(("U", "W")) and value in self.users:
             return self.open_im(value)

@@ -13,6 +13,7 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot import redact
+from bot.chat.throttle import CommandThrottle
 from bot.platforms.telegram.frontend import rate_limiter
 from bot.store.postgres.store import PostgresStore
 from tests.fakes.postgres import Cluster, cluster_or_skip
@@ -80,3 +81,18 @@ async def test_a_group_gets_twenty_a_minute_from_all_instances_together(
     assert fake_telegram.errors(429) == 0
     for bot in bots:
         await bot.shutdown()
+
+
+async def test_a_chats_command_limit_holds_for_all_instances_together(
+    stores: list[PostgresStore],
+) -> None:
+    """Behind a proxy a chat's commands reach any instance: together they answer a burst of 10,
+    then refuse, and each instance tells the chat once; another chat is not held back."""
+    a, b = (CommandThrottle(shared=store, platform="telegram") for store in stores)
+    verdicts = [await (a if n % 2 else b).admit("42") for n in range(14)]
+    assert [v.allowed for v in verdicts] == [True] * 10 + [False] * 4
+    assert [v.notify for v in verdicts[10:]] == [True, True, False, False]  # once per instance
+    assert all(v.retry_in > 0 for v in verdicts[10:])
+    assert (await a.admit("43")).allowed
+    alone = CommandThrottle(platform="telegram")  # no shared store: this process's limit only
+    assert all([(await alone.admit("42")).allowed for _ in range(10)])

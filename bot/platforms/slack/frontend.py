@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,6 +32,7 @@ from bot.app import App
 from bot.chat.commands import PRIVATE, Command, User
 from bot.chat.reply import Reply, Run
 from bot.chat.throttle import CommandThrottle
+from bot.delivery.shared_limits import SharedLimits
 from bot.errors import UsageError
 from bot.platforms.slack.actions import (
     EXPIRED,
@@ -47,6 +49,7 @@ from bot.platforms.slack.actions import (
 )
 from bot.platforms.slack.blocks import SlackMessage, render_blocks
 from bot.platforms.slack.events import SeenEvents, chat_of, command_from_text, team_of
+from bot.platforms.slack.install import Installations, register_uninstall
 from bot.platforms.slack.pacing import SlackPacing
 from bot.platforms.slack.people import REFUSAL, People
 from bot.platforms.slack.send import SlackSender, post_message, split_chat_id
@@ -70,7 +73,7 @@ async def prepare(frontend: SlackFrontend, client: AsyncWebClient, cmd: Command)
     """Per-user limit, channel permissions, membership and the user's time zone: the command to
     run (with what Slack knows filled in) or the reply that refuses it."""
     team, channel = split_chat_id(cmd.chat.id)
-    verdict = frontend.throttle.check(f"{team}:{cmd.user.id}")
+    verdict = await frontend.throttle.admit(f"{team}:{cmd.user.id}")
     if not verdict.allowed:
         return Reply.text(frontend.throttle.notice(verdict)) if verdict.notify else Reply(())
     spec = frontend.app.commands.get(cmd.name)
@@ -115,13 +118,17 @@ class SlackFrontend:
         signing_secret: str,
         admins: tuple[str, ...] = (),
         pacing: SlackPacing | None = None,
+        oauth: AsyncOAuthSettings | None = None,
+        installations: Installations | None = None,
     ) -> None:
         self.app = app
         self.client = client
+        self.installations = installations  # None: one workspace, the token of ``client``
         self.sender = SlackSender(self.client_for, pacing or SlackPacing())
         self.people = People(admins)
         self.seen = SeenEvents()
-        self.throttle = CommandThrottle()
+        shared = app.store if isinstance(app.store, SharedLimits) else None
+        self.throttle = CommandThrottle(shared=shared, platform="slack")  # for all instances
         self.team = ""
         self.bot_user = ""
         self.bolt = AsyncApp(
@@ -129,18 +136,28 @@ class SlackFrontend:
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
             request_verification_enabled=bool(signing_secret),
             ignoring_self_events_enabled=True,
+            oauth_settings=oauth,
         )
         register(self.bolt, self)
+        if installations is not None:
+            register_uninstall(self.bolt, installations)
 
     async def start(self) -> None:
         """auth.test (which workspace, which bot user: a bad token fails here), then the
-        digest Sender joins the outbox."""
-        answer = await self.client.auth_test()
-        self.team, self.bot_user = str(answer["team_id"]), str(answer["user_id"])
+        digest Sender joins the outbox. With OAuth a bot token is optional (its workspace is
+        kept as one more installation)."""
+        if self.installations is None:
+            answer = await self.client.auth_test()
+            self.team, self.bot_user = str(answer["team_id"]), str(answer["user_id"])
+        elif self.client.token:
+            self.team = await self.installations.adopt(self.client)
         self.app.add_sender(self.sender)
 
     async def client_for(self, team: str) -> AsyncWebClient | None:
-        return self.client
+        """The Web API client of workspace ``team`` (None: the app is not installed there)."""
+        if self.installations is None:
+            return self.client
+        return await self.installations.client_for(team)
 
     async def post(self, client: AsyncWebClient, team: str, channel: str, reply: Reply,
                    thread_ts: str | None = None) -> list[str]:  # fmt: skip
@@ -278,7 +295,7 @@ async def share_submitted(
     team, user = team_of(body), str(body.get("user", {}).get("id", ""))
     target = share_target(view)
     alias, _ = share_metadata(view)
-    verdict = frontend.throttle.check(f"{team}:{user}")
+    verdict = await frontend.throttle.admit(f"{team}:{user}")
     problem = frontend.throttle.notice(verdict) if not verdict.allowed else None
     if problem is None:
         try:

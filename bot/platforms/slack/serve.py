@@ -25,6 +25,7 @@ from bot.config import SlackSecrets
 from bot.errors import UsageError
 from bot.platforms.base import Host
 from bot.platforms.slack.frontend import SlackFrontend
+from bot.platforms.slack.install import Installations, oauth_settings
 from bot.platforms.slack.pacing import SlackPacing
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ EVENTS_PATH = "/slack/events"
 CLIENT_TIMEOUT = 15  # seconds for one Web API call
 
 
-def web_client(base_url: str, token: str) -> AsyncWebClient:
+def web_client(base_url: str, token: str | None) -> AsyncWebClient:
     """A Web API client with no retries of its own: a 429 is the pacer's business (bot.platforms
     .slack.send), and resending after a lost answer could post a message twice."""
     if base_url:
@@ -44,16 +45,25 @@ def web_client(base_url: str, token: str) -> AsyncWebClient:
 
 
 def build(app: App, secrets: SlackSecrets) -> SlackFrontend:
+    """The front end for one workspace (the bot token), or with OAuth for every workspace that
+    installs the app (its installations under DATA/slack/installations)."""
     for secret in (secrets.bot_token, secrets.app_token, secrets.signing_secret):
         redact.add_secret(secret)
+    redact.add_secret(secrets.client_secret)
     redact.install()
     cfg = app.config.slack
+    oauth, installations = None, None
+    if secrets.oauth:
+        oauth, store = oauth_settings(cfg, secrets, app.config.data_dir)
+        installations = Installations(store, lambda token: web_client(cfg.base_url, token))
     return SlackFrontend(
         app,
-        web_client(cfg.base_url, secrets.bot_token),
+        web_client(cfg.base_url, secrets.bot_token or None),
         signing_secret=secrets.signing_secret if cfg.mode == "http" else "",
         admins=cfg.admins,
         pacing=SlackPacing(workspace_per_second=cfg.workspace_per_second),
+        oauth=oauth,
+        installations=installations,
     )
 
 
@@ -131,6 +141,10 @@ class SlackService:
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         log.info("Slack HTTP mode: listening on %s:%s%s", listen, self.port, EVENTS_PATH)
+        if self.secrets.oauth:
+            cfg = self.frontend.app.config.slack
+            log.info("Slack OAuth: installs start at %s, Slack returns to %s",
+                     cfg.install_path, cfg.redirect_path)  # fmt: skip
 
     async def stop(self) -> None:
         if self.socket is not None:

@@ -101,7 +101,8 @@ class TelegramFrontend:
             self.application.bot, max_in_flight=app.config.telegram.max_in_flight
         )
         self.replies = GroupReplies(self.application.bot)
-        self.throttle = CommandThrottle()
+        shared = app.store if isinstance(app.store, SharedLimits) else None
+        self.throttle = CommandThrottle(shared=shared, platform=PLATFORM)  # for all instances
         menu = [BotCommand(spec.name, spec.summary[:256]) for spec in app.commands]
         self.menu = CommandMenu(self.application.bot, menu)
         self.conflicts = PollConflicts(Where.of(app.config))
@@ -118,7 +119,7 @@ class TelegramFrontend:
         """Every command and button press: the chat's command limit, then (for a command that
         changes a group) ``is_admin``, then the CommandSet. A Verdict when the chat is over
         its limit (the command is ignored, and Telegram is not asked who is an admin)."""
-        verdict = self.throttle.check(cmd.chat.id)
+        verdict = await self.throttle.admit(cmd.chat.id)
         if not verdict.allowed:
             return verdict
         spec = self.app.commands.get(cmd.name)

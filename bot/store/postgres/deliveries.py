@@ -4,7 +4,8 @@
   already is skipped, so every instance may plan the same minute and each digest is planned
   once. The run record and the chat's ``last_slot`` are written in the same transaction.
 - :func:`claim` takes pending deliveries nobody holds (or whose lease ran out) with
-  ``SELECT ... FOR UPDATE SKIP LOCKED``: two instances claiming at once get different rows and
+  ``SELECT ... FOR UPDATE SKIP LOCKED`` (leaving out the ids the caller skips): two instances
+  claiming at once get different rows and
   neither waits for the other.
 - :func:`progress` and :func:`finish` change a row only while ``owner`` is the caller
   (LostClaim otherwise); the per-message progress is the row's ``message_ids``, so the next
@@ -16,7 +17,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,9 +109,9 @@ async def claim(
     until: datetime,
     platforms: list[str],
     limit: int,
-    skip: Collection[str] = (),
+    skip: list[str],
 ) -> list[Delivery]:
-    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, list(skip), limit))
+    cur = await conn.execute(_CLAIM, (owner, until, platforms, now, skip, limit))
     found = [delivery_from_row(row) for row in await cur.fetchall()]
     return sorted(found, key=lambda d: (d.created, d.id))
 

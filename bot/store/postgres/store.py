@@ -261,8 +261,9 @@ class PostgresStore:
         limit: int = 1000,
         skip: Collection[str] = (),
     ) -> list[Delivery]:
+        wanted, skipped = sorted(platforms), sorted(skip)
         return await self.db.run(
-            lambda conn: dq.claim(conn, owner, now, now + lease, sorted(platforms), limit, skip)
+            lambda conn: dq.claim(conn, owner, now, now + lease, wanted, limit, skipped)
         )
 
     async def claim_delivery(

@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import DigestDefaults
-from bot.domain.records import Delivery, Run, StoreStats, Subscriber
+from bot.domain.records import Delivery, Run, StoreStats, Subscriber, check_changes
 from bot.store.base import Candidate, History, LostClaim
 from bot.store.tinydb.store import Store
 
@@ -61,6 +62,8 @@ class TinyDBStore:
     async def update_subscriber(
         self, platform: str, chat_id: str, *, now: datetime, **changes: Any
     ) -> Subscriber:
+        if isinstance(changes.get("topics"), list):  # stored as read back: a tuple
+            changes["topics"] = tuple(changes["topics"])
         return self.files.update_subscriber(platform, chat_id, now=now, **changes)
 
     async def set_active(
@@ -74,16 +77,22 @@ class TinyDBStore:
         return self.files.migrate_chat(platform, old_id, new_id, now=now)
 
     async def put_subscribers(self, subs: Sequence[Subscriber]) -> None:
+        for sub in subs:  # all checked first: a bad one writes nothing of the batch
+            check_changes(sub.as_doc())
         self.files.put_subscribers(subs)
 
     async def subscribers(self, *, active: bool | None = None) -> AsyncIterator[Subscriber]:
-        for sub in self.files.subscribers(active=active):
+        found = self.files.subscribers(active=active)
+        for sub in sorted(found, key=lambda s: (s.platform, s.chat_id)):
             yield sub
 
     async def candidates(self, now: datetime) -> AsyncIterator[Candidate]:
+        """The active subscribers not yet planned for their local day at ``now``."""
         last = self.files.last_slots()
         for sub in self.files.list_active():
-            yield Candidate(sub, last.get(sub.key))
+            slot = last.get(sub.key)
+            if slot is None or slot < _local_day(now, sub.timezone):
+                yield Candidate(sub, slot)
 
     # ---------------------------------------------------------------- history
     async def history(self, platform: str, chat_id: str) -> History:
@@ -185,8 +194,10 @@ class TinyDBStore:
         chat_id: str | None = None,
     ) -> list[Delivery]:
         found = self.files.deliveries(state=state, platform=platform, chat_id=chat_id)
-        if platform is not None and chat_id is None:
-            found = [d for d in found if d.platform == platform]
+        if platform is None or chat_id is None:  # the files index only whole chat keys
+            found = [
+                d for d in found if platform in (None, d.platform) and chat_id in (None, d.chat_id)
+            ]
         return found
 
     # ---------------------------------------------------------------- runs and housekeeping
@@ -201,3 +212,12 @@ class TinyDBStore:
 
     async def stats(self) -> StoreStats:
         return self.files.stats()
+
+
+def _local_day(now: datetime, zone: str) -> str:
+    """The date at ``now`` in ``zone`` as slots name it; for a zone that does not exist, a
+    value after every slot (always a candidate: the schedule decides)."""
+    try:
+        return now.astimezone(ZoneInfo(zone)).date().isoformat()
+    except (ZoneInfoNotFoundError, ValueError):
+        return "\uffff"

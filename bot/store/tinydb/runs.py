@@ -42,7 +42,7 @@ class RunLog:
         return run
 
     def latest(self, limit: int) -> list[Run]:
-        return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)[:limit]
+        return sorted(self._runs.values(), key=lambda r: (r.started, r.id), reverse=True)[:limit]
 
     def drop_before(self, cutoff: datetime) -> None:
         old = [r.id for r in self._runs.values() if r.started < cutoff]
