@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import multiprocessing as mp
 import os
+import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,11 +42,8 @@ import httpx  # noqa: E402
 from aiohttp import web  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
 
-from bot.config import Config, FeedConfig  # noqa: E402
-from bot.corpus.sources import Corpus  # noqa: E402
 from tests.fakes.feed_server import FeedServer  # noqa: E402
 
-T = TypeVar("T")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 PARA = (
     "<p>The allotment committee met on {day} and agreed, after some argument, that the water "
@@ -157,15 +156,31 @@ def publish(server: FeedServer, feeds: int, entries: int, comments: int) -> None
             server.serve(f"/f{f}/p{e}/feed/", body, "application/rss+xml")
 
 
-def measured(run: Callable[[], T]) -> tuple[T, float, float, float]:
-    """(result, wall s, CPU s of this process, tracemalloc peak MB)."""
-    tracemalloc.start()
-    started, cpu = time.perf_counter(), time.process_time()
-    result = run()
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
-    tracemalloc.stop()
-    return result, wall, cpu, peak
+class Measure:
+    """Inside a side's own process: wall, CPU (its threads and its worker processes), peak RSS."""
+
+    def __enter__(self) -> Measure:
+        self.before = _rss()
+        self.started, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.started, _cpu() - self.cpu
+        self.rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+        self.workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _rss() -> float:
+    """This process's resident set now, MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def peer(urls: list[str]) -> tuple[int, int]:
@@ -187,10 +202,42 @@ def peer(urls: list[str]) -> tuple[int, int]:
     return len(kept), comments
 
 
-def ours(corpus: Corpus, now: datetime) -> tuple[int, int]:
+def ours(urls: list[str], data: Path, now: datetime, workers: int | None) -> tuple[int, int]:
+    """digestbot's Corpus over one [[corpus.feeds]] per URL: refresh (fetch, parse, archive),
+    then load (the posts with their comment trees), as the bot does."""
+    from bot.config import Config, FeedConfig  # imported by side() before measuring
+    from bot.corpus.sources import Corpus
+
+    feeds = tuple(FeedConfig(url, name=f"feed{n}") for n, url in enumerate(urls))
+    config = replace(Config(), data_dir=data, feeds=feeds, use_folder=False)
+    corpus = replace(Corpus.from_config(config), workers=workers)
     asyncio.run(corpus.refresh(now))
     posts = corpus.load().posts
     return len(posts), sum(p.comment_count for p in posts)
+
+
+Result = tuple[int, int, float, float, float, float, float]  # posts, comments, wall, CPU, RSS x3
+OURS = ("bot.config", "bot.corpus.sources", "bot.corpus.entries")
+
+
+def side(run: Callable[[], tuple[int, int]], modules: tuple[str, ...], out: Any) -> None:
+    """A side's process: import what it uses, then run it, measured; send the result back."""
+    for module in modules:
+        importlib.import_module(module)
+    with Measure() as m:
+        posts, comments = run()
+    out.put((posts, comments, m.wall, m.cpu, m.before, m.rss, m.workers_rss))
+
+
+def in_process(run: Callable[[], tuple[int, int]], modules: tuple[str, ...] = ()) -> Result:
+    """Run one side in a fresh interpreter: its memory, imports and library settings its own."""
+    spawn = mp.get_context("spawn")
+    out: Any = spawn.Queue()
+    process = spawn.Process(target=side, args=(run, modules, out))
+    process.start()
+    result = out.get()
+    process.join()
+    return cast(Result, result)
 
 
 def main() -> None:
@@ -199,34 +246,35 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=20 if small else 200)
     parser.add_argument("--entries", type=int, default=10 if small else 50)
     parser.add_argument("--comments", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="digestbot's parsing processes")
     args = parser.parse_args()
     sizes = (args.feeds, args.entries, args.comments)
     with ServerProcess(sizes) as server, tempfile.TemporaryDirectory() as tmp:
         urls = [f"{server.base}/f{f}/feed/" for f in range(args.feeds)]
-        feeds = tuple(FeedConfig(url, name=f"feed{n}") for n, url in enumerate(urls))
-        config = replace(Config(), data_dir=Path(tmp), feeds=feeds, use_folder=False)
-        corpus = Corpus.from_config(config)
         server.reset()
-        (p_posts, p_comments), p_wall, p_cpu, p_peak = measured(lambda: peer(urls))
+        p = in_process(partial(peer, urls))
         p_requests = server.stats()["hits"]
         server.reset()
-        (o_posts, o_comments), o_wall, o_cpu, o_peak = measured(lambda: ours(corpus, NOW))
+        o = in_process(partial(ours, urls, Path(tmp), NOW, args.workers), OURS)
         o_requests = server.stats()["hits"]
         server.reset()
-        again, a_wall, _, _ = measured(lambda: ours(corpus, NOW + timedelta(minutes=31)))
+        later = NOW + timedelta(minutes=31)
+        again = in_process(partial(ours, urls, Path(tmp), later, args.workers), OURS)
         quiet = server.stats()
-    print(f"{args.feeds} feeds x {args.entries} entries x {args.comments} comments, loopback")
+    print(f"{args.feeds} feeds x {args.entries} entries x {args.comments} comments, loopback, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print()
-    print("| ingest | posts | comments | requests | wall s | CPU s | peak MB (tracemalloc) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| digestbot Corpus.refresh + load | {o_posts} | {o_comments} | {o_requests} "
-          f"| {o_wall:.2f} | {o_cpu:.2f} | {o_peak:.1f} |")  # fmt: skip
-    print(f"| feedparser + httpx, sequential (peer) | {p_posts} | {p_comments} "
-          f"| {p_requests} | {p_wall:.2f} | {p_cpu:.2f} | {p_peak:.1f} |")  # fmt: skip
+    print("| ingest | posts | comments | requests | wall s | CPU s | RSS MB before | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    workers = f" + {o[6]:.0f} per parsing process" if o[6] > 0 else ""
+    print(f"| digestbot Corpus.refresh + load | {o[0]} | {o[1]} | {o_requests} "
+          f"| {o[2]:.2f} | {o[3]:.2f} | {o[4]:.0f} | {o[5]:.0f}{workers} |")  # fmt: skip
+    print(f"| feedparser + httpx, sequential (peer) | {p[0]} | {p[1]} "
+          f"| {p_requests} | {p[2]:.2f} | {p[3]:.2f} | {p[4]:.0f} | {p[5]:.0f} |")  # fmt: skip
     print()
     print(f"refresh with nothing new: {quiet['hits']} requests for {args.feeds} feeds "
           f"({quiet['conditional']} conditional, {quiet['304']} answered 304), "
-          f"{a_wall:.2f} s; same posts and comments: {again == (o_posts, o_comments)}")  # fmt: skip
+          f"{again[2]:.2f} s; same posts and comments: {again[:2] == o[:2]}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bot.config import FeedConfig, public_url
 from bot.corpus.archive import Archive
 from bot.corpus.entries import ParseError, parse_comments, parse_feed
-from bot.corpus.fetch import DEADLINE, MAX_BYTES, Fetched, FetchError, fetch
+from bot.corpus.fetch import DEADLINE, MAX_BYTES, Client, Fetched, FetchError, fetch
+from bot.corpus.parsing import Parsing
 from bot.corpus.source import REPORT_AFTER, Loaded, Problem, Progress, SourceStatus
 from bot.store.tinydb.atomic import write_atomic
 
@@ -45,6 +44,7 @@ class FeedSource:
     deadline: float = DEADLINE
     _http: dict[str, Any] = field(default_factory=dict, repr=False)
     _posts: int = field(default=0, repr=False)
+    _parsing: Parsing = field(default_factory=lambda: Parsing(workers=1), repr=False)
 
     @property
     def name(self) -> str:
@@ -102,10 +102,12 @@ class FeedSource:
         next_try = _time(http.get("next_try"))
         return next_try is None or now >= next_try
 
-    async def refresh(self, now: datetime, client: httpx.AsyncClient) -> None:
-        """Fetch and merge if due; a failure is recorded (and backed off), never raised."""
+    async def refresh(self, now: datetime, client: Client, parsing: Parsing | None = None) -> None:
+        """Fetch and merge if due; a failure is recorded (and backed off), never raised.
+        Documents are parsed by ``parsing`` (shared by the feeds of one refresh) or in threads."""
         if not self.due(now):
             return
+        self._parsing = parsing or Parsing(workers=1)
         try:
             changed = await self._refresh(client, now)
         except (FetchError, ParseError) as exc:
@@ -113,7 +115,7 @@ class FeedSource:
         else:
             self._succeeded(now, changed)
 
-    async def _refresh(self, client: httpx.AsyncClient, now: datetime) -> bool:
+    async def _refresh(self, client: Client, now: datetime) -> bool:
         http = self._http
         got = await self._fetch(
             client, self.feed.url, etag=http.get("etag"), last_modified=http.get("lm")
@@ -122,7 +124,7 @@ class FeedSource:
         archive = await asyncio.to_thread(Archive.read, self.archive_path)
         stale: list[str] = []
         if got.body is not None:
-            entries = await asyncio.to_thread(parse_feed, got.body, got.content_type)
+            entries = await self._parsing.run(parse_feed, got.body, got.content_type)
             before = json.dumps(archive.entries, sort_keys=True)
             stale = archive.merge_entries(entries, now)
             changed = before != json.dumps(archive.entries, sort_keys=True)
@@ -136,9 +138,7 @@ class FeedSource:
             await asyncio.to_thread(archive.save)
         return changed
 
-    async def _read_comments(
-        self, client: httpx.AsyncClient, archive: Archive, stale: list[str]
-    ) -> bool:
+    async def _read_comments(self, client: Client, archive: Archive, stale: list[str]) -> bool:
         limit = asyncio.Semaphore(COMMENT_FETCHES)
 
         async def one(entry_id: str) -> bool:
@@ -146,7 +146,7 @@ class FeedSource:
             async with limit:
                 try:
                     got = await self._fetch(client, url)
-                    comments = await asyncio.to_thread(
+                    comments = await self._parsing.run(
                         parse_comments, got.body or b"", got.content_type
                     )
                 except (FetchError, ParseError) as exc:
@@ -157,7 +157,7 @@ class FeedSource:
         results = await asyncio.gather(*(one(e) for e in stale))
         return any(results)
 
-    async def _read_site_comments(self, client: httpx.AsyncClient, archive: Archive) -> bool:
+    async def _read_site_comments(self, client: Client, archive: Archive) -> bool:
         http = self._http
         got = await self._fetch(
             client, self.feed.comments_url, etag=http.get("c_etag"), last_modified=http.get("c_lm")
@@ -165,12 +165,12 @@ class FeedSource:
         http.update(c_etag=got.etag, c_lm=got.last_modified)
         if got.body is None:
             return False
-        comments = await asyncio.to_thread(parse_comments, got.body, got.content_type)
+        comments = await self._parsing.run(parse_comments, got.body, got.content_type)
         return _merge_site_comments(archive, comments)
 
     async def _fetch(
         self,
-        client: httpx.AsyncClient,
+        client: Client,
         url: str,
         etag: str | None = None,
         last_modified: str | None = None,

@@ -4,6 +4,10 @@ Every failure is a :class:`FetchError` whose message says what went wrong in a f
 ("HTTP 404 (not found)", "more than 10 MB; stopped reading", "redirected more than 5 times").
 The body is streamed and counted as it arrives (after gzip is undone), so a huge or endless
 response is cut at the cap and never held whole in memory.
+
+The client is aiohttp's: on loopback it costs ~0.3 ms of CPU per request where httpx's async
+client cost ~4 ms (its connection pool polls every pooled socket on each request), which made
+HTTP, not parsing, the bulk of a large ingest (docs/benchmarks.md, "Feeds").
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ import asyncio
 from dataclasses import dataclass
 from http import HTTPStatus
 
-import httpx
+import aiohttp
 
 USER_AGENT = "digestbot/0.1 (blog digest bot; conditional GET, one fetch per feed per interval)"
 ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 MAX_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 5
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=15.0)
 DEADLINE = 60.0  # seconds for one whole response, however slowly it drips in
+CHUNK = 64 * 1024
+
+Client = aiohttp.ClientSession
 
 
 class FetchError(Exception):
@@ -37,23 +44,25 @@ class Fetched:
     content_type: str = ""
 
 
-def make_client(*, max_redirects: int = MAX_REDIRECTS) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def make_client() -> Client:
+    """One session for a refresh (call inside the event loop): keep-alive, gzip, proxies from
+    the environment (as httpx did)."""
+    return aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         timeout=TIMEOUT,
-        follow_redirects=True,
-        max_redirects=max_redirects,
+        trust_env=True,
     )
 
 
 async def fetch(
-    client: httpx.AsyncClient,
+    client: Client,
     url: str,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
     max_bytes: int = MAX_BYTES,
     deadline: float = DEADLINE,
+    redirects: int = MAX_REDIRECTS,
 ) -> Fetched:
     """GET ``url`` (If-None-Match / If-Modified-Since when known). Raises FetchError."""
     headers = {"Accept": ACCEPT}
@@ -63,34 +72,36 @@ async def fetch(
         headers["If-Modified-Since"] = last_modified
     try:
         async with asyncio.timeout(deadline):
-            return await _get(client, url, headers, max_bytes)
+            return await _get(client, url, headers, max_bytes, redirects)
+    except aiohttp.TooManyRedirects:
+        raise FetchError(f"redirected more than {redirects} times (a loop?)") from None
+    except aiohttp.ServerTimeoutError:
+        raise FetchError("timed out waiting for the server") from None
     except TimeoutError:
         raise FetchError(f"no complete answer within {deadline:g} s (server too slow)") from None
-    except httpx.TooManyRedirects:
-        raise FetchError(f"redirected more than {client.max_redirects} times (a loop?)") from None
-    except httpx.TimeoutException:
-        raise FetchError("timed out waiting for the server") from None
-    except httpx.InvalidURL as exc:
-        raise FetchError(f"not a usable URL ({exc})") from None
-    except httpx.HTTPError as exc:
+    except aiohttp.InvalidURL as exc:
+        raise FetchError(f"not a usable URL ({exc.description or 'no host?'})") from None
+    except aiohttp.ClientPayloadError as exc:
+        raise FetchError(f"the answer broke off: {_reason(exc)}") from None
+    except (aiohttp.ClientError, OSError) as exc:
         raise FetchError(f"cannot connect: {_reason(exc)}") from None
 
 
 async def _get(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int
+    client: Client, url: str, headers: dict[str, str], max_bytes: int, redirects: int
 ) -> Fetched:
-    async with client.stream("GET", url, headers=headers) as response:
+    async with client.get(url, headers=headers, max_redirects=redirects) as response:
         final = str(response.url)
-        if response.status_code == HTTPStatus.NOT_MODIFIED:
+        if response.status == HTTPStatus.NOT_MODIFIED:
             return Fetched(final, None, _etag(response, headers), _modified(response, headers))
-        if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} ({_phrase(response.status_code)})")
-        declared = response.headers.get("Content-Length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(f"{_mb(int(declared))} declared, over the {_mb(max_bytes)} cap")
+        if response.status >= 400:
+            raise FetchError(f"HTTP {response.status} ({_phrase(response.status)})")
+        declared = response.content_length
+        if declared is not None and declared > max_bytes:
+            raise FetchError(f"{_mb(declared)} declared, over the {_mb(max_bytes)} cap")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.content.iter_chunked(CHUNK):
             size += len(chunk)
             if size > max_bytes:
                 raise FetchError(f"more than {_mb(max_bytes)}; stopped reading")
@@ -104,11 +115,11 @@ async def _get(
         )
 
 
-def _etag(response: httpx.Response, sent: dict[str, str]) -> str | None:
+def _etag(response: aiohttp.ClientResponse, sent: dict[str, str]) -> str | None:
     return response.headers.get("ETag") or sent.get("If-None-Match")
 
 
-def _modified(response: httpx.Response, sent: dict[str, str]) -> str | None:
+def _modified(response: aiohttp.ClientResponse, sent: dict[str, str]) -> str | None:
     return response.headers.get("Last-Modified") or sent.get("If-Modified-Since")
 
 
@@ -127,5 +138,7 @@ def _reason(exc: BaseException) -> str:
     """The innermost cause, without the URL (which may carry a key in its query)."""
     while exc.__cause__ is not None or exc.__context__ is not None:
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, aiohttp.ClientResponseError):  # its str() holds the URL
+        return f"{exc.status} {exc.message}".strip()
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]

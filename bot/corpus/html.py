@@ -41,9 +41,16 @@ def paragraphs(html: str) -> list[str]:
     """The paragraphs of an HTML fragment (or of plain text with blank lines), in order."""
     if "<" not in html and "&" not in html:
         return _split(html.replace("\n\n", _BREAK))
+    return _paragraphs(_soup(html))
+
+
+def _soup(html: str) -> BeautifulSoup:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
+        return BeautifulSoup(html, "html.parser")
+
+
+def _paragraphs(soup: BeautifulSoup) -> list[str]:
     parts: list[str] = []
     _walk(soup, parts)
     return _split("".join(parts))
@@ -85,20 +92,21 @@ def plain(html: str) -> str:
     return " ".join(paragraphs(html))
 
 
-def reply_target(html: str) -> tuple[str | None, str]:
-    """WordPress opens a threaded reply in its comment feed with "In reply to <a href=...>X</a>."
+def comment_paragraphs(html: str) -> tuple[str | None, list[str]]:
+    """A comment's paragraphs, and the link of its "In reply to" line when it opens with one.
 
-    Returns that link (the comment answered) and the HTML without the line; (None, html) else.
+    WordPress opens a threaded reply in its comment feed with "In reply to <a href=...>X</a>.":
+    that link names the comment answered, and the line is not part of the text. One parse.
     """
     if "In reply to" not in html:
-        return None, html
-    soup = BeautifulSoup(html, "html.parser")
+        return None, paragraphs(html)
+    soup = _soup(html)
     first = soup.find("p")
     link = first.find("a", href=True) if isinstance(first, Tag) else None
     if not isinstance(first, Tag) or not isinstance(link, Tag):
-        return None, html
+        return None, _paragraphs(soup)
     if not first.get_text(" ", strip=True).startswith("In reply to"):
-        return None, html
+        return None, _paragraphs(soup)
     href = str(link["href"])
     first.decompose()
-    return href, str(soup)
+    return href, _paragraphs(soup)

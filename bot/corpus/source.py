@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from summariser import Post
 
 if TYPE_CHECKING:
-    import httpx
+    from bot.corpus.fetch import Client
+    from bot.corpus.parsing import Parsing
 
 REPORT_AFTER = timedelta(days=1)  # a feed failing this long is reported to admins
 Progress = Callable[[Iterable[Path]], Iterable[Path]]
@@ -87,7 +88,9 @@ class Fetching(Protocol):
         """Cheap: whether ``refresh`` would fetch anything at ``now``."""
         ...
 
-    async def refresh(self, now: datetime, client: httpx.AsyncClient) -> None: ...
+    async def refresh(
+        self, now: datetime, client: Client, parsing: Parsing | None = None
+    ) -> None: ...
 
 
 def failing_lines(statuses: list[SourceStatus], now: datetime) -> list[str]:

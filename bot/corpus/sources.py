@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-import httpx
-
 from bot.config import Config
 from bot.corpus.feeds import FeedSource
-from bot.corpus.fetch import make_client
+from bot.corpus.fetch import Client, make_client
 from bot.corpus.folder import FolderSource
 from bot.corpus.imports import ImportSource, import_sources
+from bot.corpus.parsing import Parsing
 from bot.corpus.source import Fetching, Loaded, Problem, Progress, Source, SourceStatus
 from bot.progress import progress
 from summariser import Post
@@ -35,6 +34,7 @@ FEEDS_AT_ONCE = 8  # feeds fetched at once (each reads up to 4 comment feeds at 
 @dataclass
 class Corpus:
     sources: tuple[Source, ...]
+    workers: int | None = None  # processes parsing a big refresh (None: one per core, at most 4)
 
     @classmethod
     def from_config(cls, config: Config) -> Corpus:
@@ -73,11 +73,11 @@ class Corpus:
             return
         limit = asyncio.Semaphore(FEEDS_AT_ONCE)
 
-        async def one(source: Fetching, client: httpx.AsyncClient) -> None:
+        async def one(source: Fetching, client: Client) -> None:
             async with limit:
-                await source.refresh(now, client)
+                await source.refresh(now, client, parsing)
 
-        async with make_client() as client:
+        async with make_client() as client, Parsing(workers=self.workers) as parsing:
             results = await asyncio.gather(
                 *(one(s, client) for s in fetching), return_exceptions=True
             )
