@@ -84,25 +84,43 @@ async def test_a_group_gets_twenty_a_minute_from_all_instances_together(
         await bot.shutdown()
 
 
-async def test_a_turn_woken_for_too_late_is_left_unused_and_another_booked(
+async def test_a_late_wake_up_goes_at_once_when_no_turn_was_booked_after_it(
     stores: list[PostgresStore],
 ) -> None:
-    """Booked turns are 0.3 s apart; the process is blocked past its second turn by more than
-    MAX_LATE, so sending then would crowd the turns booked after it: it books the next one."""
-    pacer = SharedPacer(stores[0], "telegram:late", 0.3)
+    """Turns 0.3 s apart; the process is blocked past its second turn by more than MAX_LATE.
+    Nobody booked after it, so it goes at once and the schedule goes on from then."""
+    pacer = SharedPacer(stores[0], "telegram:alone", 0.3)
     loop = asyncio.get_running_loop()
     async with pacer:
         first = loop.time()
-
-    async def send() -> float:
-        async with pacer:
-            return loop.time()
-
-    second = asyncio.create_task(send())
+    second = asyncio.create_task(_paced(pacer))
     await asyncio.sleep(0.05)  # it has booked the turn at ~0.3 s and sleeps until then
     time.sleep(0.4)  # the event loop is stuck past that turn (a loaded machine)
     went = await second
-    assert pacer.dropped == 1
-    assert went - first >= 0.6 - 0.01  # the next free turn after the one it missed
-    async with pacer:  # in time: nothing dropped
-        assert pacer.dropped == 1
+    assert pacer.dropped == 0 and went - first < 0.55
+    assert await _paced(pacer) - went >= 0.3 - 0.01  # the next turn: one period after it
+
+
+async def test_a_turn_woken_for_too_late_is_left_unused_when_others_booked_after_it(
+    stores: list[PostgresStore],
+) -> None:
+    """As above, but another instance has booked the turn after it: sending late would crowd
+    that one, so the late request leaves its turn and takes the next free one."""
+    late, other = (SharedPacer(store, "telegram:crowd", 0.3) for store in stores)
+    loop = asyncio.get_running_loop()
+    async with late:
+        first = loop.time()
+    second = asyncio.create_task(_paced(late))
+    await asyncio.sleep(0.02)
+    third = asyncio.create_task(_paced(other))  # books the turn at ~0.6 s
+    await asyncio.sleep(0.05)
+    time.sleep(0.4)
+    went, other_went = await second, await third
+    assert late.dropped == 1 and other.dropped == 0
+    assert other_went - first < 0.6 + 0.1
+    assert went - first >= 0.9 - 0.01  # the next free turn after the one it missed
+
+
+async def _paced(pacer: SharedPacer) -> float:
+    async with pacer:
+        return asyncio.get_running_loop().time()

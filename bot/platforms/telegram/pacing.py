@@ -134,16 +134,17 @@ class SharedPacer(Pacer):
     """A :class:`Pacer` whose schedule lives in a store every instance shares, so several
     instances together keep to one limit.
 
-    Each request books the next free turn ahead (``reserve``: one statement, against the
+    Each request books the next free turn ahead (``book``: one statement, against the
     database server's clock) and sleeps until it. The schedule advances by one period per
     turn whenever the turns are booked, so neither the round trip nor a late wake-up of one
     instance stretches the spacing for the others (asking "is it free now?" instead loses both
     on every turn: 22 of 28 messages a second on a loaded machine). The risk of booking ahead
     is the opposite one: a request that goes out late crowds the turns booked after it. So a
-    request that wakes more than :data:`MAX_LATE` after its turn leaves the turn unused and
-    books another (counted in ``dropped``; the :data:`BOOKINGS`-th goes however late). One
-    request of this process books at a time and holds its place until it goes, so a group's
-    digest still goes before replies queued there.
+    request that wakes more than :data:`MAX_LATE` after its turn goes only if nobody has booked
+    after it (``go_late``: the schedule then goes on from now); otherwise it leaves the turn
+    unused and books another (counted in ``dropped``; the :data:`BOOKINGS`-th goes however
+    late). One request of this process books at a time and holds its place until it goes, so a
+    group's digest still goes before replies queued there.
     """
 
     def __init__(
@@ -165,10 +166,12 @@ class SharedPacer(Pacer):
             loop = asyncio.get_running_loop()
             for _ in range(BOOKINGS):
                 asked = loop.time()  # the turn's time is measured from here: never too early
-                wait = await self.limits.reserve(self.key, self.period, self.burst)
+                wait, booked = await self.limits.book(self.key, self.period, self.burst)
                 if wait > 0:
                     await asyncio.sleep(max(asked + wait - loop.time(), 0.0))
                 if loop.time() - (asked + wait) <= MAX_LATE:
+                    break
+                if await self.limits.go_late(self.key, self.period, booked):
                     break
                 self.dropped += 1
         finally:

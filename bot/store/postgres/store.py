@@ -383,6 +383,12 @@ class PostgresStore:
         """The next turn under limit ``key`` for every instance (see :mod:`.limits`)."""
         return await self.db.run(lambda conn: limits.reserve(conn, key, period, burst))
 
+    async def book(self, key: str, period: float, burst: int = 1) -> tuple[float, object]:
+        return await self.db.run(lambda conn: limits.book(conn, key, period, burst))
+
+    async def go_late(self, key: str, period: float, booked: object) -> bool:
+        return await self.db.run(lambda conn: limits.go_late(conn, key, period, booked))
+
     async def take_turn(
         self, key: str, period: float, burst: int = 1, lead: float = 0.0
     ) -> tuple[bool, float]:
