@@ -11,7 +11,8 @@ each digest is planned once), then claim pending deliveries with a lease, send e
 (:class:`bot.platforms.telegram.pacing.SharedPacer` in the database), record each message as
 it goes out, and finish. A delivery whose lease ran out (its instance was killed) is claimed
 by another instance and resumed after its last recorded message. It exits 0 when nothing is
-left pending; it prints ``sent N`` (digests it finished) on stdout.
+left pending; it prints ``sent N`` (digests it finished) and ``dropped N`` (shared turns it
+woke too late for and left unused) on stdout.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         await instance.run()
     finally:
-        print(f"sent {instance.sent}", flush=True)
+        dropped = getattr(getattr(limiter, "_base_limiter", None), "dropped", 0)
+        print(f"sent {instance.sent}\ndropped {dropped}", flush=True)
         await bot.shutdown()
         await store.close()
     return 0

@@ -20,6 +20,15 @@ class SharedLimits(Protocol):
         burst of ``burst``); the seconds to wait before sending (0: now)."""
         ...
 
+    async def book(self, key: str, period: float, burst: int = 1) -> tuple[float, object]:
+        """:meth:`reserve`, and a token of the schedule after this turn (for go_late)."""
+        ...
+
+    async def go_late(self, key: str, period: float, booked: object) -> bool:
+        """A request woke late for the turn :meth:`book` gave with ``booked``: True (send now)
+        when nobody booked a turn after it, the schedule going on from now; else False."""
+        ...
+
     async def take_turn(
         self, key: str, period: float, burst: int = 1, lead: float = 0.0
     ) -> tuple[bool, float]:

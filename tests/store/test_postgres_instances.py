@@ -84,6 +84,6 @@ def test_three_instances_send_one_broadcast_and_one_is_killed(cluster: Cluster) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", [0, 1, 100, 400])
+@pytest.mark.parametrize("kill_after", [0, 1, 100, 250])  # each instance's share is ~1/3
 def test_kill_9_at_several_points_with_two_part_digests(cluster: Cluster, kill_after: int) -> None:
     broadcast(cluster, chats=1000, parts=2, kill_after=kill_after)

@@ -33,9 +33,11 @@ from telegram.ext import AIORateLimiter
 from bot.delivery.shared_limits import SharedLimits
 
 GROUP_PACERS_KEPT = 4096
-LEAD = 0.005  # seconds: a shared turn is taken this much before it is free (its round trip)
-SHARED_SLACK = 28 / 29  # shared overall rate, of the local one: 28/s leaves each of several
-# instances' requests ~70 ms of lateness before a 1 s window could hold 31 (29/s: ~35 ms)
+MAX_LATE = 0.02  # seconds: a shared turn woken for later than this is left unused (see below)
+BOOKINGS = 4  # turns a request books at most (the last goes however late)
+SHARED_SLACK = 28.3 / 29  # shared overall rate, of the local one: at 28.3/s a request may go
+# out up to 60 ms after its turn before a 1 s window could hold 31: MAX_LATE before it leaves
+# the process, 40 ms for its way to the server (bench/broadcast_pg.py --load measures both)
 
 DIGEST = 0  # a scheduled digest: goes before a group's queued replies
 REPLY = 1  # an answer to a command (the default)
@@ -130,12 +132,20 @@ class Pacer:
 
 class SharedPacer(Pacer):
     """A :class:`Pacer` whose schedule lives in a store every instance shares, so several
-    instances together keep to one limit. A turn is taken only when it is free at that moment
-    on the database server's clock, or within :data:`LEAD` (``take_turn``; if not, wait as long
-    as it says and ask again), so the spacing is measured from when each request really goes,
-    as in :class:`Pacer`, not from a schedule a late wake-up could compress, and the round trip
-    does not stretch it. One request of this
-    process asks at a time: each turn costs the instances a round trip or two, not a herd."""
+    instances together keep to one limit.
+
+    Each request books the next free turn ahead (``book``: one statement, against the
+    database server's clock) and sleeps until it. The schedule advances by one period per
+    turn whenever the turns are booked, so neither the round trip nor a late wake-up of one
+    instance stretches the spacing for the others (asking "is it free now?" instead loses both
+    on every turn: 22 of 28 messages a second on a loaded machine). The risk of booking ahead
+    is the opposite one: a request that goes out late crowds the turns booked after it. So a
+    request that wakes more than :data:`MAX_LATE` after its turn goes only if nobody has booked
+    after it (``go_late``: the schedule then goes on from now); otherwise it leaves the turn
+    unused and books another (counted in ``dropped``; the :data:`BOOKINGS`-th goes however
+    late). One request of this process books at a time and holds its place until it goes, so a
+    group's digest still goes before replies queued there.
+    """
 
     def __init__(
         self,
@@ -148,18 +158,22 @@ class SharedPacer(Pacer):
     ) -> None:
         super().__init__(period, burst, by_priority=by_priority)
         self.limits, self.key, self.burst = limits, key, burst
+        self.dropped = 0  # turns woken too late for and left unused
 
     async def __aenter__(self) -> None:
         await self._turns.acquire(_priority.get() if self.by_priority else REPLY)
         try:
-            while True:
-                taken, wait = await self.limits.take_turn(
-                    self.key, self.period, self.burst, lead=min(LEAD, self.period / 2)
-                )
+            loop = asyncio.get_running_loop()
+            for _ in range(BOOKINGS):
+                asked = loop.time()  # the turn's time is measured from here: never too early
+                wait, booked = await self.limits.book(self.key, self.period, self.burst)
                 if wait > 0:
-                    await asyncio.sleep(wait)
-                if taken:
+                    await asyncio.sleep(max(asked + wait - loop.time(), 0.0))
+                if loop.time() - (asked + wait) <= MAX_LATE:
                     break
+                if await self.limits.go_late(self.key, self.period, booked):
+                    break
+                self.dropped += 1
         finally:
             self._turns.release()
 

@@ -2,7 +2,9 @@
 
 One row per limit key holds its theoretical arrival time (``next``), read and advanced in one
 statement against the server's clock (``clock_timestamp()``), so instances on machines whose
-clocks differ still share one schedule. A turn costs one round trip.
+clocks differ still share one schedule. A turn costs one round trip. ``book`` also hands back
+the schedule's new ``next``, so a request that wakes late for its turn can ask ``go_late``
+to send now if nobody has booked a turn after it (then nothing is crowded).
 """
 
 from __future__ import annotations
@@ -16,6 +18,19 @@ SELECT %(key)s, t.now + make_interval(secs => %(period)s) FROM t
 ON CONFLICT (key) DO UPDATE
     SET next = greatest(r.next, (SELECT now FROM t)) + make_interval(secs => %(period)s)
 RETURNING extract(epoch FROM r.next - (SELECT now FROM t))::float8
+"""
+_BOOK = """
+WITH t AS (SELECT clock_timestamp() AS now)
+INSERT INTO rate_limits AS r (key, next)
+SELECT %(key)s, t.now + make_interval(secs => %(period)s) FROM t
+ON CONFLICT (key) DO UPDATE
+    SET next = greatest(r.next, (SELECT now FROM t)) + make_interval(secs => %(period)s)
+RETURNING extract(epoch FROM r.next - (SELECT now FROM t))::float8, r.next
+"""
+_GO_LATE = """
+UPDATE rate_limits SET next = greatest(next, clock_timestamp() + make_interval(secs => %(period)s))
+WHERE key = %(key)s AND next = %(booked)s
+RETURNING true
 """
 _TRY = """
 WITH t AS (SELECT clock_timestamp() AS now)
@@ -40,6 +55,23 @@ async def reserve(conn: AsyncConnection, key: str, period: float, burst: int) ->
     row = await cur.fetchone()
     ahead = float(row[0]) if row else 0.0  # seconds from now to the new ``next``
     return max(0.0, ahead - period - (burst - 1) * period)
+
+
+async def book(conn: AsyncConnection, key: str, period: float, burst: int) -> tuple[float, object]:
+    """:func:`reserve`, and the schedule's ``next`` after this turn (for :func:`go_late`)."""
+    cur = await conn.execute(_BOOK, {"key": key, "period": period})
+    row = await cur.fetchone()
+    assert row is not None  # INSERT ... ON CONFLICT DO UPDATE always returns the row
+    return max(0.0, float(row[0]) - period - (burst - 1) * period), row[1]
+
+
+async def go_late(conn: AsyncConnection, key: str, period: float, booked: object) -> bool:
+    """True when no turn was booked after the one that set ``next`` to ``booked``: the late
+    request is sent now, and the schedule goes on as if it had been booked now (the next turn
+    a period later, a burst's room kept). False: others booked after it; the turn is left
+    unused."""
+    cur = await conn.execute(_GO_LATE, {"key": key, "period": period, "booked": booked})
+    return await cur.fetchone() is not None
 
 
 async def take_turn(

@@ -50,14 +50,29 @@ ON CONFLICT (platform, chat_id) DO UPDATE SET
     posts = EXCLUDED.posts, active = EXCLUDED.active, created = EXCLUDED.created,
     updated = EXCLUDED.updated
 """
+AHEAD = "3 hours"  # more than any daylight-saving shift: a time this far ahead today is not due
+# Candidates: active chats whose latest slot may not be planned yet. Left out: those whose
+# latest slot before today is planned and whose slot today is more than AHEAD away on the wall
+# clock (or, weekly, not today), so a tick streams the chats near their time, not all of them.
 _CANDIDATES = f"""
-WITH zones AS (SELECT name FROM pg_timezone_names)
-SELECT {SUB_SELECT}, last_slot FROM subscribers
-WHERE active AND (
-    last_slot IS NULL
-    OR timezone NOT IN (SELECT name FROM zones)
-    OR last_slot < ((%s::timestamptz AT TIME ZONE timezone)::date)::text
-)
+WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names)
+SELECT {SUB_SELECT}, last_slot FROM (
+    SELECT *, wall::date AS today, wall::date - 1 AS yesterday,
+        array_position(ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], weekday) AS dow
+    FROM (SELECT s.*, CASE WHEN z.name IS NOT NULL
+                      THEN %(now)s::timestamptz AT TIME ZONE s.timezone END AS wall
+          FROM subscribers s LEFT JOIN zones z ON z.name = s.timezone WHERE s.active) AS a
+) AS here
+WHERE last_slot IS NULL OR wall IS NULL OR (
+    last_slot < today::text
+    AND NOT coalesce(
+        -- the latest slot before today is planned, and today's is hours away (or none)
+        last_slot >= (CASE WHEN frequency = 'daily' THEN yesterday
+            ELSE yesterday - (extract(isodow FROM yesterday)::int - dow + 7) %% 7 END)::text
+        AND ((frequency <> 'daily' AND extract(isodow FROM today)::int <> dow)
+             OR ((wall + interval '{AHEAD}')::date = today
+                 AND to_char(wall + interval '{AHEAD}', 'HH24:MI') < time)),
+        false))
 """
 STREAM_ROWS = 2000  # rows fetched at a time by a streaming read
 
@@ -214,10 +229,10 @@ class PostgresStore:
             yield subscriber_from_row(row)
 
     async def candidates(self, now: datetime) -> AsyncIterator[Candidate]:
-        async for row in self._stream(_CANDIDATES.encode(), (now,)):
+        async for row in self._stream(_CANDIDATES.encode(), {"now": now}):
             yield Candidate(subscriber_from_row(row[:12]), row[12])
 
-    async def _stream(self, query: bytes, params: tuple[Any, ...]) -> AsyncIterator[Any]:
+    async def _stream(self, query: bytes, params: Any) -> AsyncIterator[Any]:
         """Rows of a server-side cursor, a batch at a time (a large table never sits in memory)."""
         await self.db.run(_nothing)  # opens the pool (and waits out a restart) first
         async with self.db.pool.connection() as conn, conn.transaction():
@@ -372,6 +387,12 @@ class PostgresStore:
     async def reserve(self, key: str, period: float, burst: int = 1) -> float:
         """The next turn under limit ``key`` for every instance (see :mod:`.limits`)."""
         return await self.db.run(lambda conn: limits.reserve(conn, key, period, burst))
+
+    async def book(self, key: str, period: float, burst: int = 1) -> tuple[float, object]:
+        return await self.db.run(lambda conn: limits.book(conn, key, period, burst))
+
+    async def go_late(self, key: str, period: float, booked: object) -> bool:
+        return await self.db.run(lambda conn: limits.go_late(conn, key, period, booked))
 
     async def take_turn(
         self, key: str, period: float, burst: int = 1, lead: float = 0.0
