@@ -23,7 +23,7 @@ from tests.fakes.postgres import Cluster, cluster_or_skip
 from tests.instances import Fleet, Instance, due_now, put_subscribers, wait_for
 
 IN_FLIGHT = 8
-LEASE = 5  # seconds: a killed instance's digests wait this long for another instance
+LEASE = 10  # seconds: a killed instance's digests wait this long for another instance
 _numbers = iter(range(1000))
 
 
