@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from bot.chat.commands import Command, CommandSet
@@ -84,7 +84,9 @@ class App:
             reserve = None
             if config.store.backend == "tinydb":  # a database keeps its own disk
                 reserve = Reserve(config.data_dir / RESERVE_NAME)
-            outbox = Outbox(store, {}, PostIndex(posts), summaries, reserve=reserve, clock=clock)
+            lease = timedelta(seconds=config.store.lease_seconds)
+            outbox = Outbox(store, {}, PostIndex(posts), summaries, reserve=reserve,
+                            lease=lease, clock=clock)  # fmt: skip
         except BaseException:
             _close_now(store)
             raise

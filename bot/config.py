@@ -74,6 +74,7 @@ class StoreConfig:
 
     backend: str = "tinydb"
     url_env: str = "DIGESTBOT_DATABASE_URL"
+    lease_seconds: int = 300  # how long an instance holds a claimed digest (renewed per message)
 
 
 @dataclass(frozen=True)
@@ -350,6 +351,7 @@ def _validate(config: Config, where: str) -> None:
         ("digest.posts", d.posts, 1, 20),
         ("telegram.webhook_port", t.webhook_port, 1, 65535),
         ("telegram.max_in_flight", t.max_in_flight, 1, 30),
+        ("store.lease_seconds", config.store.lease_seconds, 5, 86400),
     ):
         if not low <= value <= high:
             raise ConfigError(f"{where}: '{key}' is {value}; expected {low} to {high}")

@@ -6,7 +6,9 @@ One :meth:`Outbox.tick` (woken every minute by :mod:`bot.domain.schedule`):
    a batch at a time) and records each digest as ``pending`` (``empty`` when nothing is new)
    with the run, *before* anything is sent; planning is idempotent, so every instance plans;
 2. claims pending deliveries (its own, earlier runs' left by a crash or a retryable failure,
-   another instance's whose lease ran out) with a lease: one sender per delivery;
+   another instance's whose lease ran out) with a lease: one sender per delivery (a claim
+   that waited half its lease is renewed before its send starts, or given up to the instance
+   that took it over meanwhile);
 3. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked`` (the table of
    outcomes is :data:`OUTCOMES`): up to the sender's ``max_in_flight`` chats side by side,
    one chat's in order. A retryable failure is released as ``pending`` for a later run.
@@ -40,7 +42,7 @@ from bot.domain.digest import Digest, PostIndex, Summaries, plan, rebuild
 from bot.domain.records import Delivery, Run, Subscriber, ts
 from bot.domain.schedule import Due, due_digests
 from bot.errors import OutOfSpace
-from bot.store.base import Store
+from bot.store.base import LostClaim, Store
 from bot.store.reserve import Reserve
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Outbox:
         self._write = self.recorder.write
         self._ticking = asyncio.Lock()
         self._holding: set[str] = set()  # claimed here, no outcome recorded yet
+        self._claimed: dict[str, datetime] = {}  # when each held delivery was claimed
 
     def set_posts(self, posts: PostIndex) -> None:
         """Use a reloaded corpus from the next run on."""
@@ -154,6 +157,7 @@ class Outbox:
             if not tried and not run.due:
                 await self.store.record_run(run)  # a run that only resumes: on record first
             tried.update(d.id for d in batch)
+            self._claimed.update(dict.fromkeys((d.id for d in batch), self.clock()))
             run = replace(run, resumed=run.resumed + sum(d.id not in digests for d in batch))
             await self._each_chat(batch, lambda d: self._send_claimed(d, digests, now, counts))
         if not run.due and not tried:
@@ -296,6 +300,7 @@ class Outbox:
                 return None  # released below: no new send starts on a full disk
             digest = digests.get(did) or await self._rebuild(delivery)
             if digest is not None:
+                await self._renew(delivery)
                 return await self._send_and_mark(delivery, digest, now, c)
             sub = await self.store.get_subscriber(delivery.platform, delivery.chat_id)
             gone = (
@@ -304,8 +309,22 @@ class Outbox:
             await self._mark(delivery, "failed", now, error=gone)
             c["failed"] += 1
             return None
+        except LostClaim:  # its lease ran out here and another instance holds it now
+            self._holding.discard(did)
+            log.warning("%s: its lease ran out before it was sent; another instance has it", did)
+            return None
         finally:
+            self._claimed.pop(did, None)
             await self._release([delivery])
+
+    async def _renew(self, delivery: Delivery) -> None:
+        """A claim older than half its lease (it waited behind the others of its batch) is
+        renewed before its send starts: LostClaim when another instance took it meanwhile."""
+        claimed = self._claimed.get(delivery.id)
+        if claimed is not None and self.clock() - claimed >= self.lease / 2:
+            await self.store.record_progress(delivery.id, owner=self.owner, now=self.clock(),
+                                             message_ids=delivery.message_ids,
+                                             lease=self.lease)  # fmt: skip
 
     async def _rebuild(self, delivery: Delivery) -> Digest | None:
         sub = await self.store.get_subscriber(delivery.platform, delivery.chat_id)
@@ -382,6 +401,8 @@ class Outbox:
             )
         except TimeoutError:
             return Unknown(f"no answer within {self.send_timeout:g} s")
+        except LostClaim:
+            raise  # another instance holds it now: nothing more is sent or marked here
         except Exception as exc:
             log.exception("sending %s failed", delivery.id)
             return Failed(retryable=False, reason=f"{type(exc).__name__}: {exc}")

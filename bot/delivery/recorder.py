@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.errors import OutOfSpace
+from bot.store.base import LostClaim
 from bot.store.reserve import Reserve
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ class Recorder:
         try:
             await self._flush(key)
             return
+        except LostClaim:
+            del self._held[key]  # another owner holds the delivery: this is never written
+            raise
         except OutOfSpace as full:
             freed = self.reserve.release()
             self.disk_full(full)
