@@ -13,6 +13,7 @@ instances' first digest run sends the broadcast. The fleet reads back what the c
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -20,6 +21,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -199,6 +202,28 @@ async def _rows(url: str) -> list[tuple[str, str, int, str]]:
         return await store.db.run(work)
     finally:
         await store.close()
+
+
+def post_update(instance: Instance, update: dict[str, Any], timeout: float = 60) -> int:
+    """POST ``update`` to the instance's webhook as Telegram does (with the secret header),
+    waiting for it to listen; the HTTP status it answered."""
+    request = urllib.request.Request(
+        instance.webhook, data=json.dumps(update).encode(), method="POST",
+        headers={"Content-Type": "application/json", SECRET_HEADER: SECRET},
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as refused:
+            return int(refused.code)
+        except (ConnectionError, urllib.error.URLError) as exc:
+            if time.monotonic() > deadline or not instance.alive():
+                raise AssertionError(
+                    f"{instance.name} is not listening: {instance.stderr()}"
+                ) from exc
+            time.sleep(0.2)
 
 
 def wait_for(condition: Any, timeout: float, what: str, poll: float = 0.25) -> None:

@@ -16,11 +16,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.domain.records import Subscriber
+from tests.fakes import telegram_updates as tg
 from tests.fakes.postgres import Cluster, cluster_or_skip
-from tests.instances import Fleet, Instance, due_now, put_subscribers, wait_for
+from tests.instances import Fleet, Instance, due_now, post_update, put_subscribers, wait_for
 
 IN_FLIGHT = 8
 LEASE = 10  # seconds: a killed instance's digests wait this long for another instance
@@ -107,7 +110,14 @@ def broadcast(
     report(subs, delivered, calls, kill, took, restart_at)
 
 
-def check(subs, delivered, calls, rows, kill: Kill) -> None:  # type: ignore[no-untyped-def]
+Delivered = dict[int, list[str]]
+Calls = list[dict[str, Any]]
+Rows = list[tuple[str, str, int, str]]
+
+
+def check(
+    subs: list[Subscriber], delivered: Delivered, calls: Calls, rows: Rows, kill: Kill
+) -> None:
     assert sum(1 for c in calls if c["status"] == 429) == 0, "the server refused a message"
     recorded = {int(chat): n for chat, state, n, _ in rows}
     assert sorted(recorded) == sorted(int(s.chat_id) for s in subs), "one delivery per chat"
@@ -117,13 +127,17 @@ def check(subs, delivered, calls, rows, kill: Kill) -> None:  # type: ignore[no-
         texts = delivered.get(chat, [])
         assert texts and texts[0].startswith("<b>Daily digest"), f"chat {chat} missed its digest"
         assert len(set(texts)) == recorded[chat], f"chat {chat}: {len(texts)} messages"
-        for text, count in Counter(texts).items():
+        for count in Counter(texts).values():
             assert count <= 1 + kill.in_flight.get(chat, 0), f"chat {chat} got one {count} times"
     assert sum(kill.in_flight.values()) <= IN_FLIGHT
 
 
-def report(subs, delivered, calls, kill: Kill, took: float, restart_at) -> None:  # type: ignore[no-untyped-def]
-    accepted = sorted(c["time"] for c in calls if c["status"] == 200 and c["method"] == "sendMessage")
+def report(
+    subs: list[Subscriber], delivered: Delivered, calls: Calls, kill: Kill, took: float,
+    restart_at: int | None,
+) -> None:  # fmt: skip
+    sent = [c for c in calls if c["status"] == 200 and c["method"] == "sendMessage"]
+    accepted = sorted(c["time"] for c in sent)
     messages = sum(len(texts) for texts in delivered.values())
     twice = sum(len(texts) - len(set(texts)) for texts in delivered.values())
     span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
@@ -163,3 +177,29 @@ def test_a_thousand_subscribers_with_a_kill_at_several_points(
 @pytest.mark.slow
 def test_a_thousand_subscribers_and_a_database_restart(cluster: Cluster, tmp_path: Path) -> None:
     broadcast(cluster, tmp_path, 1000, restart_at=500)
+
+
+def test_any_instance_answers_any_update_from_the_shared_database(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Behind a proxy the updates of one chat reach different instances: a subscription made
+    through one is what the next instance shows and changes, and a third sees the change."""
+    fleet = Fleet(tmp_path, cluster.create_database(f"run{next(_numbers)}"))
+    chat, sender = tg.chat(501), tg.user(501)
+    lines = ["/subscribe 07:30 Europe/Paris", "/settings", "/time 09:15", "/settings"]
+    answers: list[str] = []
+    try:
+        instances = fleet.start(3)
+        for number, line in enumerate(lines):
+            message = tg.message(number + 1, chat, line, sender)
+            update = {"update_id": 100 + number, "message": message}
+            assert post_update(instances[number % 3], update) == 200
+            wait_for(lambda n=number: len(fleet.delivered().get(501, [])) > n, 60, line)
+            answers = fleet.delivered()[501]
+    finally:
+        statuses = fleet.stop()
+    assert statuses == [0, 0, 0], [i.stderr()[-2000:] for i in fleet.instances]
+    assert "07:30" in answers[0] and "Europe/Paris" in answers[0]
+    assert "07:30" in answers[1] and "Europe/Paris" in answers[1]  # i1 reads what i0 wrote
+    assert "09:15" in answers[2]
+    assert "09:15" in answers[3] and "Europe/Paris" in answers[3]  # i0 sees i2's change
