@@ -4,6 +4,7 @@
     .venv/bin/python bench/broadcast.py --quick           # 200
     .venv/bin/python bench/broadcast.py --subscribers 500 --busy-groups 0 --no-peer
     .venv/bin/python bench/broadcast.py --platform slack [--quick]   # bench/broadcast_slack.py
+    .venv/bin/python bench/broadcast.py --store postgresql [--instances 1 2 3]  # broadcast_pg.py
 
 The bot is the real front end (``TelegramFrontend``: PTB Application, its AIORateLimiter, the
 outbox and the TinyDB store in a temporary folder with a copy of seeds/), polling, with one
@@ -46,6 +47,10 @@ if __name__ == "__main__" and sys.argv[1:3] == ["--platform", "slack"]:
     import broadcast_slack  # Slack channels and DMs instead: bench/broadcast_slack.py
 
     sys.exit(broadcast_slack.main(sys.argv[3:]))
+if __name__ == "__main__" and sys.argv[1:3] == ["--store", "postgresql"]:
+    import broadcast_pg  # several instances on one PostgreSQL database: bench/broadcast_pg.py
+
+    sys.exit(broadcast_pg.main(sys.argv[3:]))
 
 from _util import table  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
