@@ -34,6 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from bot.config import DigestDefaults
+from bot.domain.records import Subscriber
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_updates import TOKEN
 
@@ -157,6 +159,22 @@ class ServerThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=30)
         self.loop.close()
+
+
+def broadcast_chats(count: int, defaults: DigestDefaults, now: datetime) -> list[Subscriber]:
+    """``count`` Telegram subscribers (subscribed a day before ``now``): every tenth a group
+    (basic and supergroup ids), the rest private chats; 1-5 posts each (one or two messages)."""
+    subs = []
+    for n in range(count):
+        if n % 10 == 9:
+            chat, kind = (-4_000_000 - n if n % 20 == 9 else -1_000_000_000_000 - n), "group"
+        else:
+            chat, kind = 100_000 + n, "private"
+        sub = Subscriber.new(
+            "telegram", str(chat), kind=kind, defaults=defaults, now=now - timedelta(days=1)
+        )
+        subs.append(replace(sub, posts=1 + n % 5))
+    return subs
 
 
 class BotProcess:

@@ -24,8 +24,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,7 +34,7 @@ from psycopg import AsyncConnection
 from bot.config import DigestDefaults
 from bot.domain.records import Subscriber
 from bot.store.postgres.store import PostgresStore
-from tests.bot_process import ServerProcess, cli_env
+from tests.bot_process import ServerProcess, broadcast_chats, cli_env
 from tests.fakes.telegram_updates import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,17 +61,7 @@ def due_now(count: int, now: datetime | None = None) -> list[Subscriber]:
     private chats; 1-5 posts each (one or two messages)."""
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     defaults = DigestDefaults(time=f"{now:%H:%M}", timezone="UTC")
-    subs = []
-    for n in range(count):
-        if n % 10 == 9:
-            chat, kind = (-4_000_000 - n if n % 20 == 9 else -1_000_000_000_000 - n), "group"
-        else:
-            chat, kind = 100_000 + n, "private"
-        sub = Subscriber.new(
-            "telegram", str(chat), kind=kind, defaults=defaults, now=now - timedelta(days=1)
-        )
-        subs.append(replace(sub, posts=1 + n % 5))
-    return subs
+    return broadcast_chats(count, defaults, now)
 
 
 def put_subscribers(url: str, subs: Sequence[Subscriber]) -> None:

@@ -32,7 +32,7 @@ from bot.config import DigestDefaults, TelegramConfig
 from bot.domain.records import Delivery, Subscriber
 from bot.store.tinydb.store import Store
 from tests.app_fixtures import SEEDS, FakeClock, files, open_app, running
-from tests.bot_process import BotProcess, ServerThread, wait_until
+from tests.bot_process import BotProcess, ServerThread, broadcast_chats, wait_until
 from tests.fakes.telegram_server import FakeTelegram
 
 CI = os.environ.get("CI") == "true"
@@ -45,17 +45,7 @@ def make_subscribers(count: int, now: datetime) -> list[Subscriber]:
 
     Their send time is the London minute before ``now``: the digest is due at once."""
     defaults = replace(DEFAULTS, time=f"{(now - timedelta(minutes=1)).astimezone(LONDON):%H:%M}")
-    subs = []
-    for n in range(count):
-        if n % 10 == 9:
-            chat, kind = (-4_000_000 - n if n % 20 == 9 else -1_000_000_000_000 - n), "group"
-        else:
-            chat, kind = 100_000 + n, "private"
-        sub = Subscriber.new(
-            "telegram", str(chat), kind=kind, defaults=defaults, now=now - timedelta(days=1)
-        )
-        subs.append(replace(sub, posts=1 + n % 5))
-    return subs
+    return broadcast_chats(count, defaults, now)
 
 
 @dataclass
