@@ -215,3 +215,22 @@ async def test_installed_through_two_instances_each_workspace_gets_digests_from_
         await slack.wait_until(lambda: any(gone in r.getMessage() for r in caplog.records), 20)
         assert await b.service.frontend.client_for(TEAM_B) is None  # deleted through a
         assert await b.service.frontend.client_for(TEAM_ID) is not None
+
+
+async def test_a_bot_token_beside_oauth_is_one_installation_for_every_instance(
+    tmp_path: Path, slack: FakeSlack, cluster: Cluster, db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("DIGESTBOT_DATABASE_URL", db_url)
+    shared = StoreConfig(backend="postgresql")
+    token = slack.bot_token
+    async with AsyncExitStack() as stack:
+        a = await stack.enter_async_context(oauth_bot(tmp_path / "a", slack, token, store=shared))
+        b = await stack.enter_async_context(oauth_bot(tmp_path / "b", slack, token, store=shared))
+        for bot in (a, b):
+            client = await bot.service.frontend.client_for(TEAM_ID)
+            assert client is not None and client.token == token
+        assert await b.service.frontend.client_for(TEAM_B) is None
+    name = db_url.rsplit("/", 1)[1]
+    assert cluster.psql("SELECT team_id FROM slack_bots", name) == TEAM_ID  # one row
+    assert cluster.psql("SELECT count(*) FROM slack_installations", name) == "0"
