@@ -78,9 +78,9 @@ def test_store_migrate_applies_once(cluster: Cluster, tmp_path: Path) -> None:
     args = ["--config", str(config(tmp_path)), "store", "migrate"]
     first = run_cli(args, None, TEST_DB_URL=url)
     assert first.returncode == 0, first.stderr
-    assert "schema version 1; applied 1" in first.stdout
+    assert "schema version 2; applied 1 (" in first.stdout and "), 2 (slack" in first.stdout
     again = run_cli(args, None, TEST_DB_URL=url)
-    assert "schema version 1; up to date" in again.stdout
+    assert "schema version 2; up to date" in again.stdout
 
 
 async def _fill(store: Store) -> None:

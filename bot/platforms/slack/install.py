@@ -6,8 +6,10 @@ OAuth mode (``[slack] mode = "http"`` with the client id and secret set): bolt s
 ``redirect_path`` (the state checked and used up, the code exchanged with oauth.v2.access, the
 installation saved). Installations are slack_sdk's FileInstallationStore under
 ``DATA/slack/installations`` (a folder per workspace; files 0600, folders 0700, no history
-files), states its FileOAuthStateStore under ``DATA/slack/oauth-state``. Events are authorised
-by bolt with the installing workspace's bot token; digests use :meth:`Installations.client_for`.
+files), states its FileOAuthStateStore under ``DATA/slack/oauth-state``; with the PostgreSQL
+store both are in its database instead, shared by every instance (:mod:`.install_postgres`).
+Events are authorised by bolt with the installing workspace's bot token; digests use
+:meth:`Installations.client_for`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from slack_bolt.oauth.async_callback_options import (
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store import Bot, FileInstallationStore, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import redact
@@ -47,6 +51,9 @@ AUTHORIZE_PATH = "/oauth/v2/authorize"
 STATE_SECONDS = 600  # an installer has ten minutes between "install" and "allow"
 STATE_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CONTENT_TYPE = "text/html; charset=utf-8"
+# slack_sdk's file stores offer the async methods bolt calls without subclassing the async bases
+InstallationStore = FileInstallationStore | AsyncInstallationStore
+StateStore = FileOAuthStateStore | AsyncOAuthStateStore
 
 
 def private_dir(path: str | Path) -> None:
@@ -153,11 +160,18 @@ async def _failure(args: AsyncFailureArgs) -> BoltResponse:
     return BoltResponse(status=status, body=page, headers={"Content-Type": CONTENT_TYPE})
 
 
+def file_stores(data_dir: Path) -> tuple[PrivateInstallationStore, PrivateStateStore]:
+    """The installation and state stores of one instance, under ``data_dir``/slack."""
+    folder = data_dir / "slack"
+    return PrivateInstallationStore(folder / "installations"), PrivateStateStore(
+        folder / "oauth-state"
+    )
+
+
 def oauth_settings(
-    cfg: SlackConfig, secrets: SlackSecrets, data_dir: Path
-) -> tuple[AsyncOAuthSettings, PrivateInstallationStore]:
-    """bolt's OAuth settings from ``[slack]`` (the stores under ``data_dir``/slack)."""
-    store = PrivateInstallationStore(data_dir / "slack" / "installations")
+    cfg: SlackConfig, secrets: SlackSecrets, store: InstallationStore, states: StateStore
+) -> AsyncOAuthSettings:
+    """bolt's OAuth settings from ``[slack]``, on these installation and state stores."""
     base = (cfg.oauth_base or "https://slack.com").rstrip("/")
     settings = AsyncOAuthSettings(
         client_id=secrets.client_id,
@@ -171,10 +185,10 @@ def oauth_settings(
         authorization_url=base + AUTHORIZE_PATH,
         installation_store=store,
         installation_store_bot_only=True,
-        state_store=PrivateStateStore(data_dir / "slack" / "oauth-state"),
+        state_store=states,
         state_expiration_seconds=STATE_SECONDS,
     )
-    return settings, store
+    return settings
 
 
 class Installations:
@@ -182,7 +196,7 @@ class Installations:
     when its token changed, e.g. after a reinstall)."""
 
     def __init__(
-        self, store: FileInstallationStore, make_client: Callable[[str], AsyncWebClient]
+        self, store: InstallationStore, make_client: Callable[[str], AsyncWebClient]
     ) -> None:
         self.store = store
         self.make_client = make_client

@@ -25,7 +25,8 @@ from bot.config import SlackSecrets
 from bot.errors import UsageError
 from bot.platforms.base import Host
 from bot.platforms.slack.frontend import SlackFrontend
-from bot.platforms.slack.install import Installations, oauth_settings
+from bot.platforms.slack.install import Installations, file_stores, oauth_settings
+from bot.platforms.slack.install_postgres import shared_stores
 from bot.platforms.slack.pacing import SlackPacing
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def web_client(base_url: str, token: str | None) -> AsyncWebClient:
 
 def build(app: App, secrets: SlackSecrets) -> SlackFrontend:
     """The front end for one workspace (the bot token), or with OAuth for every workspace that
-    installs the app (its installations under DATA/slack/installations)."""
+    installs the app (its installations under DATA/slack/installations, or in the database
+    with the PostgreSQL store)."""
     for secret in (secrets.bot_token, secrets.app_token, secrets.signing_secret):
         redact.add_secret(secret)
     redact.add_secret(secrets.client_secret)
@@ -54,7 +56,10 @@ def build(app: App, secrets: SlackSecrets) -> SlackFrontend:
     cfg = app.config.slack
     oauth, installations = None, None
     if secrets.oauth:
-        oauth, store = oauth_settings(cfg, secrets, app.config.data_dir)
+        store, states = shared_stores(app.store, secrets.client_id) or file_stores(
+            app.config.data_dir
+        )
+        oauth = oauth_settings(cfg, secrets, store, states)
         installations = Installations(store, lambda token: web_client(cfg.base_url, token))
     return SlackFrontend(
         app,

@@ -16,6 +16,14 @@ Tables (schema 1)::
                   one row per chat with state 'archived' (id "platform:chat@archive")
     runs          one row per scheduler run that had work (counts by outcome)
     rate_limits   shared send schedules (one row per limit key) for rate limits across instances
+
+Schema 2 (Slack's OAuth install flow, shared by every instance; the platform code that reads
+them is bot/platforms/slack/install_postgres.py, this package knows only their shape)::
+
+    slack_installations  the latest installation per app, workspace and installing user
+                         (slack_sdk's Installation as jsonb), keyed with '' for "none"
+    slack_bots           the latest bot (token) per app and workspace
+    slack_oauth_states   OAuth states issued and not yet used, until ``expires_at``
 """
 
 from __future__ import annotations
@@ -91,6 +99,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             key  text PRIMARY KEY,
             next timestamptz NOT NULL
         );
+        """,
+    ),
+    Migration(
+        2,
+        "slack installations, bots and OAuth states",
+        """
+        CREATE TABLE slack_installations (
+            client_id     text NOT NULL,
+            enterprise_id text NOT NULL,
+            team_id       text NOT NULL,
+            user_id       text NOT NULL,
+            installed_at  timestamptz NOT NULL,
+            data          jsonb NOT NULL,
+            PRIMARY KEY (client_id, enterprise_id, team_id, user_id)
+        );
+        CREATE INDEX slack_installations_latest
+            ON slack_installations (client_id, enterprise_id, team_id, installed_at);
+        CREATE TABLE slack_bots (
+            client_id     text NOT NULL,
+            enterprise_id text NOT NULL,
+            team_id       text NOT NULL,
+            installed_at  timestamptz NOT NULL,
+            data          jsonb NOT NULL,
+            PRIMARY KEY (client_id, enterprise_id, team_id)
+        );
+        CREATE TABLE slack_oauth_states (
+            state      text PRIMARY KEY,
+            expires_at timestamptz NOT NULL
+        );
+        CREATE INDEX slack_oauth_states_expiry ON slack_oauth_states (expires_at);
         """,
     ),
 )
