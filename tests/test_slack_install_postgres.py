@@ -6,6 +6,8 @@ token), against the loopback Slack server."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -14,6 +16,8 @@ import pytest
 from slack_sdk.oauth.installation_store import Bot, Installation
 
 from bot.config import StoreConfig
+from bot.platforms.slack.install import PrivateInstallationStore
+from bot.platforms.slack.install_copy import read_folder
 from bot.platforms.slack.install_postgres import (
     PostgresInstallationStore,
     PostgresStateStore,
@@ -23,6 +27,7 @@ from bot.store.memory import MemoryStore
 from bot.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.store.postgres.store import PostgresStore
 from tests.app_fixtures import FakeClock
+from tests.bot_process import run_cli
 from tests.fakes.postgres import Cluster, cluster_or_skip
 from tests.fakes.slack_oauth import CLIENT_ID
 from tests.fakes.slack_server import FakeSlack
@@ -30,6 +35,7 @@ from tests.fakes.slack_state import DEFAULT_CHANNEL, TEAM_ID
 from tests.slack_install_fixtures import CHANNEL_B, TEAM_B, oauth_bot, subscribe, two_workspaces
 
 _numbers = iter(range(10_000))
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 T0 = 1_780_000_000.0  # an installed_at, in seconds
 
 
@@ -234,3 +240,68 @@ async def test_a_bot_token_beside_oauth_is_one_installation_for_every_instance(
     name = db_url.rsplit("/", 1)[1]
     assert cluster.psql("SELECT team_id FROM slack_bots", name) == TEAM_ID  # one row
     assert cluster.psql("SELECT count(*) FROM slack_installations", name) == "0"
+
+
+def _copy(cfg: Path, frm: str, to: str, url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    args = ["--config", str(cfg), "store", "copy", "--from", frm, "--to", to]
+    return run_cli(args, None, TEST_DB_URL=url, **env)
+
+
+def _config(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(f'[corpus]\nfolder = "{SEEDS}"\n[data]\nfolder = "data"\n'
+                    '[store]\nbackend = "tinydb"\nurl_env = "TEST_DB_URL"\n')  # fmt: skip
+    return path
+
+
+async def _found_in(url: str) -> tuple[str | None, str | None, str | None]:
+    store = await PostgresStore.open(url)
+    try:
+        found = PostgresInstallationStore(store.db, CLIENT_ID)
+        t1 = await found.async_find_bot(enterprise_id=None, team_id="T1")
+        t2 = await found.async_find_bot(enterprise_id=None, team_id="T2")
+        first = await found.async_find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+        return (t1 and t1.bot_token), (t2 and t2.bot_token), (first and first.bot_token)
+    finally:
+        await store.close()
+
+
+def test_store_copy_takes_the_slack_installs_to_postgresql_and_back(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Moving to PostgreSQL keeps every installed workspace (no one reinstalls the app); the
+    copy is refused, before anything is copied, without the app's client id or into a database
+    that holds installs, and the tokens are never printed."""
+    url = cluster.create_database(f"slackcopy{next(_numbers)}")
+    cfg = _config(tmp_path / "one")
+    folder = tmp_path / "one" / "data" / "slack" / "installations"
+    files = PrivateInstallationStore(folder)
+    tokens = ("xoxb-first-0000000001", "xoxb-again-0000000003", "xoxb-other-0000000002")
+    files.save(installation("T1", "U1", tokens[0], T0))
+    files.save(installation("T1", "U2", tokens[1], T0 + 60))
+    files.save(installation("T2", "U1", tokens[2], T0))
+
+    refused = _copy(cfg, "tinydb", "postgresql", url)
+    assert refused.returncode == 2 and "$DIGESTBOT_SLACK_CLIENT_ID" in refused.stderr
+    assert asyncio.run(_found_in(url)) == (None, None, None)
+    assert "0 subscribers" in _copy(cfg, "postgresql", "tinydb", url).stdout  # still empty
+
+    done = _copy(cfg, "tinydb", "postgresql", url, DIGESTBOT_SLACK_CLIENT_ID=CLIENT_ID)
+    assert done.returncode == 0, done.stderr
+    assert "copied Slack installs: 2 workspaces (3 installations, 2 bot tokens); counts match" in (
+        done.stdout
+    )
+    # the workspace's latest bot, for its first installer too (as the files answered)
+    assert asyncio.run(_found_in(url)) == (tokens[1], tokens[2], tokens[1])
+    again = _copy(cfg, "tinydb", "postgresql", url, DIGESTBOT_SLACK_CLIENT_ID=CLIENT_ID)
+    assert again.returncode == 2 and "holds Slack installs already" in again.stderr
+
+    back_cfg = _config(tmp_path / "back")
+    back = _copy(back_cfg, "postgresql", "tinydb", url, DIGESTBOT_SLACK_CLIENT_ID=CLIENT_ID)
+    assert back.returncode == 0, back.stderr
+    returned = tmp_path / "back" / "data" / "slack" / "installations"
+    assert read_folder(returned).shape() == read_folder(folder).shape()
+    assert {oct(p.stat().st_mode & 0o777) for p in returned.rglob("*-latest")} == {"0o600"}
+    for run in (refused, done, again, back):
+        assert not any(token in run.stdout + run.stderr for token in tokens)

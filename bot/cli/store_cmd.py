@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.config import STORE_BACKENDS, Config
 from bot.errors import UsageError
+from bot.store.base import Store
 from bot.store.copy import copy_store
 from bot.store.open import open_store
 
@@ -66,9 +68,25 @@ async def _copy(config: Config, source_name: str, target_name: str) -> str:
     try:
         target = open_store(config, backend=target_name)
         try:
-            copied = await copy_store(source, target)
+            slack = await _slack_copy(config, source, target, source_name)
+            lines = [(await copy_store(source, target)).line(source_name, target_name)]
+            if slack is not None:
+                lines.append(await slack())
         finally:
             await target.close()
     finally:
         await source.close()
-    return copied.line(source_name, target_name)
+    return "\n".join(lines)
+
+
+async def _slack_copy(
+    config: Config, source: Store, target: Store, source_name: str
+) -> Callable[[], Awaitable[str]] | None:
+    """The Slack OAuth installs' copy (checked before anything is copied), when there may be
+    any: a folder of them, or a database (whose Slack tables only the Slack package reads)."""
+    folder = config.data_dir / "slack" / "installations"
+    if source_name != "postgresql" and not folder.is_dir():
+        return None
+    from bot.platforms.slack.install_copy import prepare
+
+    return await prepare(config, source, target)
