@@ -244,7 +244,7 @@ async def test_a_bot_token_beside_oauth_is_one_installation_for_every_instance(
 
 def _copy(cfg: Path, frm: str, to: str, url: str, **env: str) -> subprocess.CompletedProcess[str]:
     args = ["--config", str(cfg), "store", "copy", "--from", frm, "--to", to]
-    return run_cli(args, None, TEST_DB_URL=url, **env)
+    return run_cli(args, None, 120, TEST_DB_URL=url, **env)
 
 
 def _config(folder: Path) -> Path:
@@ -262,7 +262,7 @@ async def _found_in(url: str) -> tuple[str | None, str | None, str | None]:
         t1 = await found.async_find_bot(enterprise_id=None, team_id="T1")
         t2 = await found.async_find_bot(enterprise_id=None, team_id="T2")
         first = await found.async_find_installation(enterprise_id=None, team_id="T1", user_id="U1")
-        return (t1 and t1.bot_token), (t2 and t2.bot_token), (first and first.bot_token)
+        return tuple(b and b.bot_token for b in (t1, t2, first))  # type: ignore[return-value]
     finally:
         await store.close()
 
