@@ -1,6 +1,6 @@
 """The bot in Slack OAuth mode against the loopback Slack server, for the install tests (the
-file stores: tests/test_slack_install.py; the PostgreSQL ones and several instances:
-tests/test_slack_install_postgres.py)."""
+file stores: tests/platforms/slack/test_slack_install.py; the PostgreSQL ones and several instances:
+tests/platforms/slack/test_slack_install_postgres.py)."""
 
 from __future__ import annotations
 

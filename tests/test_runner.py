@@ -17,7 +17,7 @@ from bot.errors import UsageError
 from bot.runner import FRONTENDS, choose_frontends
 from tests.bot_process import ROOT, ServerThread, cli_env, wait_until
 from tests.fakes.telegram_updates import TOKEN
-from tests.test_telegram_startup import assert_token_nowhere, write_config
+from tests.platforms.telegram.test_telegram_startup import assert_token_nowhere, write_config
 
 TELEGRAM = {"DIGESTBOT_TELEGRAM_TOKEN": TOKEN}
 

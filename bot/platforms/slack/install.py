@@ -42,7 +42,7 @@ from bot.config import SlackConfig, SlackSecrets
 
 log = logging.getLogger(__name__)
 
-# The bot scopes of slack/manifest.yml (tests/test_slack_install.py compares them)
+# The bot scopes of slack/manifest.yml (tests/platforms/slack/test_slack_install.py compares them)
 BOT_SCOPES = (
     *("app_mentions:read", "channels:read", "groups:read", "im:history", "im:read"),
     *("im:write", "mpim:read", "chat:write", "commands", "users:read"),
