@@ -1,25 +1,10 @@
 """The delivery outbox: plan -> claim -> send -> mark, on any :class:`~bot.store.base.Store`.
 
-One :meth:`Outbox.tick` (woken every minute by :mod:`bot.domain.schedule`):
-
-1. asks :func:`bot.domain.schedule.due_digests` who is due at ``now`` (the store's candidates,
-   a batch at a time) and records each digest as ``pending`` (``empty`` when nothing is new)
-   with the run, *before* anything is sent; planning is idempotent, so every instance plans;
-2. claims pending deliveries (its own, earlier runs' left by a crash or a retryable failure,
-   another instance's whose lease ran out) with a lease: one sender per delivery (a claim
-   that waited half its lease is renewed before its send starts, or given up to the instance
-   that took it over meanwhile);
-3. sends them and marks each ``sent``, ``failed``, ``unknown`` or ``blocked`` (the table of
-   outcomes is :data:`OUTCOMES`): up to the sender's ``max_in_flight`` chats side by side,
-   one chat's in order. A retryable failure is released as ``pending`` for a later run.
-
-Each message of a digest is recorded as it goes out (:class:`~.sender.Progress`), so a
-resumed digest starts after the last recorded one: only a message whose request was out at a
-crash can arrive twice. A send that timed out after the request went out is ``unknown``:
-reported, never resent blindly. A blocked chat deactivates its subscriber.
-
-A full device (:class:`~bot.errors.OutOfSpace`) pauses new sends; what a chat service
-confirmed is still recorded, or held in memory with its claim (:mod:`.recorder`).
+Each minute's :meth:`Outbox.tick` records who is due as ``pending`` before anything is sent
+(idempotent, so every instance plans), claims pending deliveries with a lease (one sender per
+delivery, renewed as messages are recorded), sends up to the sender's ``max_in_flight`` chats
+side by side and marks each outcome by the state table in :mod:`bot.delivery.states`. A full
+device pauses new sends (:mod:`.recorder`). The why, step by step: docs/digests.md.
 """
 
 from __future__ import annotations

@@ -1,22 +1,11 @@
 """The interface front ends implement to deliver digests, and the outcomes they report.
 
-A front end (console, Telegram, Slack) renders a platform-neutral :class:`Digest` into
-its own messages and returns exactly one outcome:
-
-- :class:`Sent`: every message went out; ``message_ids`` are the platform's ids.
-- :class:`Blocked`: the chat is gone for good (bot blocked, kicked, chat deleted); the subscriber
-  is deactivated and nothing is retried.
-- :class:`Failed`: nothing was delivered. ``retryable=True`` (rate limit, network down, 5xx)
-  keeps the delivery pending for the next run; ``retryable=False`` (a bad request) gives up.
-- :class:`Unknown`: the request was sent but no answer came (a timeout after sending): the
-  message may or may not have arrived. It is reported, never resent automatically.
-
-A send that raises ``TimeoutError`` counts as Unknown; any other exception counts as a failure
-that is not retried, and is logged with its traceback.
-
-A digest can take several messages. The sender reports each one as it goes out through
-:class:`Progress` (the outbox records it), and a resumed delivery starts after the messages
-already recorded: a crash between two messages of one digest repeats none of them.
+A front end renders a platform-neutral :class:`Digest` into its own messages, reports each
+one as it goes out through :class:`Progress` (a resumed delivery starts after the recorded
+ones), and returns exactly one outcome: :class:`Sent`, :class:`Blocked` (the chat is gone:
+the subscriber is deactivated), :class:`Failed` (``retryable`` keeps it pending) or
+:class:`Unknown` (sent, no answer: reported, never resent). ``TimeoutError`` counts as Unknown,
+any other exception as a failure not retried. What the outbox does with each: docs/digests.md.
 """
 
 from __future__ import annotations

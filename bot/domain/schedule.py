@@ -139,6 +139,8 @@ def schedule_digests(
     silently skips it when the loop was busy); ``coalesce=True`` turns a backlog of missed
     wake-ups into one; ``max_instances=1`` never overlaps two runs. The job is in memory: at
     start it runs at once, and the store decides what is due, so no overdue run can be dropped.
+    The scheduler keeps real time; ``clock`` is only what the tick is told (a fake clock far
+    from now would otherwise make APScheduler walk every missed minute in between).
     """
 
     async def wake() -> None:
@@ -155,6 +157,6 @@ def schedule_digests(
         misfire_grace_time=None,
         coalesce=True,
         max_instances=1,
-        next_run_time=clock(),
+        next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
