@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
@@ -201,7 +201,8 @@ class PacedRateLimiter(AIORateLimiter):
         super().__init__(max_retries=max_retries)
         self._shared, self._bot_key = shared, bot_key
         overall = per_second if shared is None else per_second * SHARED_SLACK
-        self._base_limiter = self._pacer("all", 1 / overall)  # type: ignore[assignment]
+        self._overall = self._pacer("all", 1 / overall)
+        self._base_limiter = self._overall  # type: ignore[assignment]
         self._group_period = 60 / (group_per_minute - group_burst)
         self._group_burst = group_burst
         self._pacers: dict[str | int | bool, Pacer] = {}
@@ -226,6 +227,35 @@ class PacedRateLimiter(AIORateLimiter):
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """PTB's request step, with the wait for a RetryAfter pause moved before the turn.
+
+        PTB waits for the pause inside the limiters: every request that took its turn while
+        the process was paused then goes out at once when the pause ends, crowding the turns
+        booked after it (by this instance or, with a shared schedule, by the others), so one
+        429 brings the next, every pause long. Here a request waits out the pause first and
+        then takes a turn, so what leaves after a pause is paced like everything else.
+        """
+        if allow_paid_broadcast:
+            return await super()._run_request(
+                chat, group, allow_paid_broadcast, callback, args, kwargs
+            )
+        await self._retry_after_event.wait()
+        base: AbstractAsyncContextManager[Any] = self._overall if chat else nullcontext()
+        in_group: AbstractAsyncContextManager[Any] = (
+            self._get_group_limiter(group) if group else nullcontext()
+        )
+        async with in_group, base:
+            return await callback(*args, **kwargs)
 
     def _get_group_limiter(self, group_id: str | int | bool) -> Pacer:  # type: ignore[override]
         if len(self._pacers) > GROUP_PACERS_KEPT:

@@ -1,5 +1,6 @@
 """The pacer behind the Telegram rate limiter: first come first served, never over the limit;
-in a group's pacer a digest goes before the replies still waiting; reads are not paced.
+in a group's pacer a digest goes before the replies still waiting; reads are not paced; the
+requests held by a 429's pause go out paced, not in one burst.
 
 That it wastes no slots is measured by bench/broadcast.py (messages/s against the limit).
 """
@@ -7,8 +8,14 @@ That it wastes no slots is measured by bench/broadcast.py (messages/s against th
 from __future__ import annotations
 
 import asyncio
+import logging
 
+from telegram.ext import ExtBot
+
+from bot import redact
+from bot.platforms.telegram.frontend import rate_limiter
 from bot.platforms.telegram.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
+from tests.fakes.telegram_server import ApiError, FakeTelegram
 
 
 async def _times(pacer: Pacer, count: int) -> list[tuple[int, float]]:
@@ -123,3 +130,28 @@ async def test_reads_are_not_held_by_a_busy_groups_limit() -> None:
     await asyncio.wait_for(request("getChatMember"), 0.5)
     assert calls == ["sendMessage", "getChatMember"]
     held.cancel()
+
+
+async def test_the_requests_a_429_held_back_go_out_paced_not_at_once(
+    fake_telegram: FakeTelegram,
+) -> None:
+    """One 429 pauses the process for its retry_after. The requests that queued during the
+    pause then go out at 29/s: the server, which answers 429 beyond 30 in any second, refuses
+    none of them (PTB held them inside the limiter, each with its turn taken, and let them all
+    go when the pause ended: a burst of ~30 and a 429 for every request over the limit)."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact.add_secret(fake_telegram.token)
+    redact.install()  # as the product does: PTB logs its base URL, token included, at DEBUG
+    fake_telegram.rate_limit = True
+    fake_telegram.fail("sendMessage", ApiError.flood(1))  # the first send: retry after 1 s
+    bot: ExtBot[None] = ExtBot(
+        fake_telegram.token, base_url=fake_telegram.base_url, rate_limiter=rate_limiter()
+    )
+    await bot.initialize()
+    try:
+        await asyncio.gather(*(bot.send_message(chat, f"m {chat}") for chat in range(1, 61)))
+    finally:
+        await bot.shutdown()
+    assert fake_telegram.errors(429) == 1  # the scripted one
+    assert sorted(fake_telegram.delivered) == list(range(1, 61))
+    assert not fake_telegram.duplicates()
