@@ -1,25 +1,10 @@
 """Read seed files (one blog post with its comment thread each) into :class:`Post` values.
 
-The format, as exported from the blog::
-
-    Tuesday, 14 June 2016          <- date line (weekday and comma optional)
-
-    Title of the post              <- first non-blank line after the date
-
-    Body paragraphs...             <- until the comments begin
-
-    39 comments:                   <- optional declared count
-
-      1. First comment text        <- top-level comment: indent 2, "N. "
-        continuation paragraph     <- indent 4
-        ReplyDelete                <- markers, dropped
-        Replies
-        1. A reply                 <- reply: indent 4, "N. "
-          continuation             <- indent 6
-          Delete
-
-A comment may start with an author glued to a timestamp ("Probation Officer14 June 2016 at
-08:08"). Without a declared count, the comments begin at the first "  N. " line (indent 2).
+The format is the blog's own export (README, "Your own posts: the corpus"): a date line, the
+title, body paragraphs, an optional "N comments:" count, then comments as "N. " lines indented
+2 (replies 4, continuations 2 more), with the blog's Reply/Delete markers dropped and an author
+glued to a timestamp split off. Without a declared count, the comments begin at the first
+"  N. " line (indent 2).
 """
 
 from __future__ import annotations

@@ -5,11 +5,17 @@ statement against the server's clock (``clock_timestamp()``), so instances on ma
 clocks differ still share one schedule. A turn costs one round trip. ``book`` also hands back
 the schedule's new ``next``, so a request that wakes late for its turn can ask ``go_late``
 to send now if nobody has booked a turn after it (then nothing is crowded).
+:class:`SharedSchedules` offers them as the store's methods.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from psycopg import AsyncConnection
+
+if TYPE_CHECKING:
+    from bot.store.postgres.pool import Database
 
 _RESERVE = """
 WITH t AS (SELECT clock_timestamp() AS now)
@@ -89,3 +95,30 @@ async def take_turn(
         cur = await conn.execute(_WAIT, params)
         row = await cur.fetchone()
     return False, max(float(row[0]) if row else 0.0, 0.001)
+
+
+class SharedSchedules:
+    """The :class:`~bot.delivery.shared_limits.SharedLimits` methods of the PostgreSQL store,
+    each one statement on a pooled connection of ``db``."""
+
+    db: Database
+
+    async def reserve(self, key: str, period: float, burst: int = 1) -> float:
+        """The next turn under limit ``key`` for every instance (see :func:`reserve`)."""
+        return await self.db.run(lambda conn: reserve(conn, key, period, burst))
+
+    async def book(self, key: str, period: float, burst: int = 1) -> tuple[float, object]:
+        return await self.db.run(lambda conn: book(conn, key, period, burst))
+
+    async def go_late(self, key: str, period: float, booked: object) -> bool:
+        return await self.db.run(lambda conn: go_late(conn, key, period, booked))
+
+    async def take_turn(
+        self, key: str, period: float, burst: int = 1, lead: float = 0.0
+    ) -> tuple[bool, float]:
+        return await self.db.run(lambda conn: take_turn(conn, key, period, burst, lead))
+
+    async def try_take(self, key: str, period: float, burst: int = 1) -> float:
+        """0 when a turn of ``key`` was free and is now taken, else the seconds until one is."""
+        taken, wait = await self.take_turn(key, period, burst)
+        return 0.0 if taken else wait

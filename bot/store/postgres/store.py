@@ -29,8 +29,8 @@ from bot.domain.records import (
 from bot.errors import NotFound
 from bot.store.base import Candidate, History
 from bot.store.postgres import deliveries as dq
-from bot.store.postgres import limits
 from bot.store.postgres.connect import parse_url
+from bot.store.postgres.limits import SharedSchedules
 from bot.store.postgres.pool import Database, prepare, prepare_now
 from bot.store.postgres.rows import (
     DEL_SELECT,
@@ -81,7 +81,7 @@ async def _nothing(conn: AsyncConnection) -> None:
     return None
 
 
-class PostgresStore:
+class PostgresStore(SharedSchedules):
     """Subscribers, deliveries, history and runs in PostgreSQL (see the module docstring)."""
 
     def __init__(self, db: Database, *, keep_days: float = 2.0) -> None:
@@ -382,24 +382,3 @@ class PostgresStore:
         total, active, states = await self.db.run(work)
         last = await self.runs(1)
         return StoreStats(total, active, states, last[0] if last else None)
-
-    # ---------------------------------------------------------------- shared rate limits
-    async def reserve(self, key: str, period: float, burst: int = 1) -> float:
-        """The next turn under limit ``key`` for every instance (see :mod:`.limits`)."""
-        return await self.db.run(lambda conn: limits.reserve(conn, key, period, burst))
-
-    async def book(self, key: str, period: float, burst: int = 1) -> tuple[float, object]:
-        return await self.db.run(lambda conn: limits.book(conn, key, period, burst))
-
-    async def go_late(self, key: str, period: float, booked: object) -> bool:
-        return await self.db.run(lambda conn: limits.go_late(conn, key, period, booked))
-
-    async def take_turn(
-        self, key: str, period: float, burst: int = 1, lead: float = 0.0
-    ) -> tuple[bool, float]:
-        return await self.db.run(lambda conn: limits.take_turn(conn, key, period, burst, lead))
-
-    async def try_take(self, key: str, period: float, burst: int = 1) -> float:
-        """0 when a turn of ``key`` was free and is now taken, else the seconds until one is."""
-        taken, wait = await self.take_turn(key, period, burst)
-        return 0.0 if taken else wait

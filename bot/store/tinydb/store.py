@@ -1,22 +1,11 @@
 """The TinyDB store: subscribers, digest runs and deliveries, one writer per data folder.
 
-Layout under ``DATA/store/`` (schema version 3; every file exists from the first start)::
-
-    meta.json                 {"meta": {"1": {"schema": 3, "shards": 128}}}
-    subscribers/NN.json       the subscribers whose chat key hashes to shard NN
-    deliveries/NN.json        their recent deliveries (one per chat and slot): the outbox
-    history/NN.json           one archived record per chat: what older deliveries gave it
-    runs.json                 one record per scheduler run that had work
-
-Every file is written with :class:`AtomicJSONStorage` (temp file, fsync, replace).
-Sharding and compaction keep each write small: recording a delivery rewrites one deliveries file
-holding a day or two of deliveries of about 80 chats (at 10,000 subscribers), and
-:meth:`Store.compact` folds final deliveries older than ``keep_days`` into the history files in
-one write per shard. The store is read once at open into in-memory indexes.
-
-Opening never guesses: a missing, damaged or hand-edited file (a record, ``meta.json``, a shard
-file gone) stops the start with one line naming the file and what to do, and nothing is written
-until every file was read and checked (:mod:`.schema`, :mod:`.layout`).
+``DATA/store/`` holds ``meta.json``, 128 shards each of subscribers, deliveries (the outbox)
+and history, and ``runs.json`` (docs/store.md has the layout). Every file is written atomically
+(:class:`AtomicJSONStorage`); a delivery's write rewrites one small shard, and :meth:`compact`
+folds old final deliveries into the history files. The store is read once at open into
+in-memory indexes, and opening never guesses: a missing, damaged or hand-edited file stops the
+start with one line naming it, before anything is written (:mod:`.schema`, :mod:`.layout`).
 """
 
 from __future__ import annotations
