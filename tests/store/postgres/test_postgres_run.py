@@ -10,8 +10,8 @@ missed. A ``pg_ctl restart`` mid-broadcast: the instances reconnect and finish, 
 
 The shared schedule (28.3/s) leaves 60 ms for a request to reach the server late before a
 second could hold 31. Five busy processes on this machine's 2 cores (three instances, the
-server, PostgreSQL) sometimes take longer: of ten 1,000-subscriber runs (``-m slow``), one saw
-one 429, which PTB retries after the second it names. So those runs allow one
+server, PostgreSQL) sometimes take longer: of sixteen 1,000-subscriber runs (``-m slow``), two
+saw one 429 each, which PTB retries after the second it names. So those runs allow one
 refusal per 500 subscribers; a 429 that brings the next (the pause of one instance ending in a
 burst: 40 in one run before bot/platforms/telegram/pacing.py waited the pause out before
 taking a turn) still fails them. The 200-subscriber runs allow none.
