@@ -116,7 +116,7 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         await instance.run()
     finally:
-        dropped = getattr(getattr(limiter, "_base_limiter", None), "dropped", 0)
+        dropped = getattr(getattr(limiter, "_overall", None), "dropped", 0)
         print(f"sent {instance.sent}\ndropped {dropped}", flush=True)
         await bot.shutdown()
         await store.close()

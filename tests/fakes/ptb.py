@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes, ExtBot
 
 from bot import redact
+from bot.delivery.shared_limits import SharedLimits
+from bot.platforms.telegram.frontend import rate_limiter
 from tests.fakes.telegram_server import FakeTelegram
 
 Seen = list[Update]
@@ -33,6 +35,18 @@ def build(server: FakeTelegram) -> App:
         .base_file_url(server.base_file_url)
         .build()
     )
+
+
+async def paced_bot(server: FakeTelegram, shared: SharedLimits | None = None) -> ExtBot[None]:
+    """An initialised bot on ``server`` with the product's rate limiter (``shared``: the store
+    whose send schedules every instance shares; None paces this process alone), log redaction
+    installed first as in :func:`build`."""
+    redact.add_secret(server.token)
+    redact.install()
+    limiter = rate_limiter(shared, f"telegram:{server.token.partition(':')[0]}")
+    bot: ExtBot[None] = ExtBot(server.token, base_url=server.base_url, rate_limiter=limiter)
+    await bot.initialize()
+    return bot
 
 
 @asynccontextmanager

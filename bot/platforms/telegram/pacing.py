@@ -202,7 +202,7 @@ class PacedRateLimiter(AIORateLimiter):
         self._shared, self._bot_key = shared, bot_key
         overall = per_second if shared is None else per_second * SHARED_SLACK
         self._overall = self._pacer("all", 1 / overall)
-        self._base_limiter = self._overall  # type: ignore[assignment]
+        self._base_limiter = None  # PTB's own bucket: unused, _run_request paces with _overall
         self._group_period = 60 / (group_per_minute - group_burst)
         self._group_burst = group_burst
         self._pacers: dict[str | int | bool, Pacer] = {}

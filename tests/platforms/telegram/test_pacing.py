@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.ext import ExtBot
-
-from bot import redact
-from bot.platforms.telegram.frontend import rate_limiter
 from bot.platforms.telegram.pacing import DIGEST, REPLY, PacedRateLimiter, Pacer, Turns, sending_as
+from tests.fakes.ptb import paced_bot
 from tests.fakes.telegram_server import ApiError, FakeTelegram
 
 
@@ -55,7 +52,7 @@ def test_group_limit_never_exceeds_twenty_a_minute() -> None:
     # burst 5, then one per 4 s: at most 5 + 60 / 4 = 20 in any minute
     assert (pacer.period, pacer.tolerance) == (4.0, 16.0)
 
-    assert pacer.by_priority and not limiter._base_limiter.by_priority  # type: ignore[attr-defined]
+    assert pacer.by_priority and not limiter._overall.by_priority
 
 
 async def _queue_then_digest(pacer: Pacer, replies: int) -> list[str]:
@@ -140,14 +137,9 @@ async def test_the_requests_a_429_held_back_go_out_paced_not_at_once(
     none of them (PTB held them inside the limiter, each with its turn taken, and let them all
     go when the pause ended: a burst of ~30 and a 429 for every request over the limit)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact.add_secret(fake_telegram.token)
-    redact.install()  # as the product does: PTB logs its base URL, token included, at DEBUG
     fake_telegram.rate_limit = True
     fake_telegram.fail("sendMessage", ApiError.flood(1))  # the first send: retry after 1 s
-    bot: ExtBot[None] = ExtBot(
-        fake_telegram.token, base_url=fake_telegram.base_url, rate_limiter=rate_limiter()
-    )
-    await bot.initialize()
+    bot = await paced_bot(fake_telegram)
     try:
         await asyncio.gather(*(bot.send_message(chat, f"m {chat}") for chat in range(1, 61)))
     finally:

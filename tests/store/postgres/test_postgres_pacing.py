@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from telegram.ext import ExtBot
 
-from bot import redact
 from bot.chat.throttle import CommandThrottle
-from bot.platforms.telegram.frontend import rate_limiter
 from bot.platforms.telegram.pacing import SharedPacer
 from bot.store.postgres.store import PostgresStore
 from tests.fakes.postgres import Cluster, cluster_or_skip
+from tests.fakes.ptb import paced_bot
 from tests.fakes.telegram_server import ApiError, FakeTelegram
 
 _numbers = iter(range(1000))
@@ -38,15 +37,6 @@ async def stores(cluster: Cluster) -> AsyncIterator[list[PostgresStore]]:
         await store.close()
 
 
-async def _bot(tg: FakeTelegram, store: PostgresStore | None) -> ExtBot[None]:
-    redact.add_secret(tg.token)
-    redact.install()  # as the product does: PTB logs its base URL, token included, at DEBUG
-    limiter = rate_limiter(store, f"telegram:{tg.token.partition(':')[0]}")
-    bot: ExtBot[None] = ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter)
-    await bot.initialize()
-    return bot
-
-
 async def _send(bot: ExtBot[None], chats: list[int], prefix: str) -> None:
     await asyncio.gather(*(bot.send_message(chat, f"{prefix} {chat}") for chat in chats))
 
@@ -56,7 +46,7 @@ async def test_two_instances_together_stay_inside_thirty_a_second(
 ) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     fake_telegram.rate_limit = True
-    bots = [await _bot(fake_telegram, store) for store in stores]
+    bots = [await paced_bot(fake_telegram, store) for store in stores]
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.gather(
@@ -80,7 +70,7 @@ async def test_a_429_in_one_instance_brings_no_more_429s(
     for the rest of the broadcast)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
     fake_telegram.rate_limit = True
-    bots = [await _bot(fake_telegram, store) for store in stores]
+    bots = [await paced_bot(fake_telegram, store) for store in stores]
     fake_telegram.fail("sendMessage", ApiError.flood(1), chat_id=1)
     await asyncio.gather(
         _send(bots[0], list(range(1, 46)), "a"), _send(bots[1], list(range(46, 91)), "b")
@@ -96,7 +86,7 @@ async def test_a_group_gets_twenty_a_minute_from_all_instances_together(
 ) -> None:
     """Burst 5 then one per 4 s, shared: 6 messages from two instances take 4 s, none refused."""
     fake_telegram.rate_limit = True
-    bots = [await _bot(fake_telegram, store) for store in stores]
+    bots = [await paced_bot(fake_telegram, store) for store in stores]
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.gather(*(bots[n % 2].send_message(-1001, f"m{n}") for n in range(6)))
